@@ -1,0 +1,32 @@
+package dev.renewal.infra.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code renewal} command line: one entry point, one subcommand per job. */
+@Command(
+    name = "renewal",
+    mixinStandardHelpOptions = true,
+    versionProvider = RenewalCli.Version.class,
+    description = "An event-driven ACME certificate renewal pipeline on Apache Kafka.",
+    subcommands = {StackCommand.class, CommandLine.HelpCommand.class})
+public final class RenewalCli {
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line with its subcommands, for {@code main} and the tests. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new RenewalCli()).setCaseInsensitiveEnumValuesAllowed(true);
+  }
+
+  /** Prints the version from the jar's manifest, or "development" when run from classes. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = RenewalCli.class.getPackage().getImplementationVersion();
+      return new String[] {"renewal " + (v == null ? "development" : v)};
+    }
+  }
+}
