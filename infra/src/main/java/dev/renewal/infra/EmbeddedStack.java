@@ -16,8 +16,8 @@ import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 
 /**
- * The one-machine stack: a real Kafka broker (KRaft), the schema registry on it, and every topic
- * of the pipeline. What {@code renewal stack} runs, and what integration tests start.
+ * The one-machine stack: a real Kafka broker (KRaft), the schema registry on it, and every topic of
+ * the pipeline. What {@code renewal stack} runs, and what integration tests start.
  */
 public final class EmbeddedStack implements AutoCloseable {
   private final EmbeddedKafka kafka;

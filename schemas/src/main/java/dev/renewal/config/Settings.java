@@ -43,7 +43,8 @@ public final class Settings {
    *
    * @throws ConfigException if the file cannot be read
    */
-  public static Settings load(Map<String, String> defaults, Path file, Map<String, String> environment) {
+  public static Settings load(
+      Map<String, String> defaults, Path file, Map<String, String> environment) {
     Map<String, String> values = new TreeMap<>();
     Map<String, String> origins = new TreeMap<>();
     defaults.forEach(
@@ -261,7 +262,9 @@ public final class Settings {
         throw new IllegalArgumentException(text, e);
       }
     }
-    String[][] units = {{"ms", "1"}, {"s", "1000"}, {"m", "60000"}, {"h", "3600000"}, {"d", "86400000"}};
+    String[][] units = {
+      {"ms", "1"}, {"s", "1000"}, {"m", "60000"}, {"h", "3600000"}, {"d", "86400000"}
+    };
     for (String[] unit : units) {
       if (t.endsWith(unit[0])) {
         String number = t.substring(0, t.length() - unit[0].length()).trim();

@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  * Confluent-compatible registry (Confluent, Apicurio's ccompat API, Karapace, ours in infra).
  *
  * <p>Registrations and lookups are cached per subject and schema, schemas per id. Network errors,
- * HTTP 5xx and 429 are retried with exponential back-off and jitter, up to {@code maxAttempts};
- * any other 4xx is final and becomes a {@link SchemaRegistryException} with the registry's {@code
+ * HTTP 5xx and 429 are retried with exponential back-off and jitter, up to {@code maxAttempts}; any
+ * other 4xx is final and becomes a {@link SchemaRegistryException} with the registry's {@code
  * error_code} and message. Retrying blocks the calling (producer or consumer) thread, as the
  * Confluent serializer does: the registry is infrastructure, not the CA, and answers are cached.
  */
@@ -208,7 +208,15 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     return new SchemaRegistryException(
         status,
         code,
-        "schema registry " + method + " " + path + " answered " + status + " (error_code " + code
-            + "): " + message);
+        "schema registry "
+            + method
+            + " "
+            + path
+            + " answered "
+            + status
+            + " (error_code "
+            + code
+            + "): "
+            + message);
   }
 }

@@ -19,8 +19,8 @@ import org.apache.kafka.common.serialization.Deserializer;
 
 /**
  * Reads the Confluent wire format into a generated event class (resolving the writer's schema,
- * fetched by id from the registry, against the class's own schema), or into a {@code
- * GenericRecord} in the writer's schema when the type is {@code GenericRecord}.
+ * fetched by id from the registry, against the class's own schema), or into a {@code GenericRecord}
+ * in the writer's schema when the type is {@code GenericRecord}.
  *
  * <p>Anything it cannot decode raises {@link UndecodableRecordException}, naming the topic and the
  * reason, so that a service can send the record to the dead-letter topic and go on.

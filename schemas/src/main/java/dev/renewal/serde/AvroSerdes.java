@@ -11,8 +11,8 @@ public final class AvroSerdes {
   private final boolean autoRegister;
 
   /**
-   * @param autoRegister register schemas on first use (the default for our services); when false,
-   *     a schema must already be registered and serializing anything else fails
+   * @param autoRegister register schemas on first use (the default for our services); when false, a
+   *     schema must already be registered and serializing anything else fails
    */
   public AvroSerdes(SchemaRegistryClient registry, boolean autoRegister) {
     this.registry = registry;
@@ -26,7 +26,8 @@ public final class AvroSerdes {
   /** A serde for values of {@code type} (a generated event class or {@code GenericRecord}). */
   public <T extends GenericContainer> Serde<T> value(Class<T> type) {
     return Serdes.serdeFrom(
-        new AvroSerializer<>(registry, false, autoRegister), new AvroDeserializer<>(registry, type));
+        new AvroSerializer<>(registry, false, autoRegister),
+        new AvroDeserializer<>(registry, type));
   }
 
   /** A serde for keys of {@code type}. */

@@ -14,8 +14,8 @@ import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DatumWriter;
 import org.apache.avro.io.EncoderFactory;
-import org.apache.avro.specific.SpecificRecord;
 import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.Serializer;
@@ -81,8 +81,7 @@ public final class AvroSerializer<T extends GenericContainer> implements Seriali
     if (!isKey && data != null && headers != null) {
       try {
         headers.remove(EVENT_TYPE_HEADER);
-        headers.add(
-            EVENT_TYPE_HEADER, data.getSchema().getName().getBytes(StandardCharsets.UTF_8));
+        headers.add(EVENT_TYPE_HEADER, data.getSchema().getName().getBytes(StandardCharsets.UTF_8));
         if (data instanceof GenericRecord record && record.hasField("requestId")) {
           Object requestId = record.get("requestId");
           headers.remove(REQUEST_ID_HEADER);

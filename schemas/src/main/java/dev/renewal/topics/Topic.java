@@ -15,7 +15,11 @@ import org.apache.kafka.streams.kstream.Produced;
  * @param configs topic-level configs, e.g. {@code cleanup.policy} and {@code retention.ms}
  */
 public record Topic<K, V>(
-    String name, Serde<K> keySerde, Serde<V> valueSerde, int partitions, Map<String, String> configs) {
+    String name,
+    Serde<K> keySerde,
+    Serde<V> valueSerde,
+    int partitions,
+    Map<String, String> configs) {
 
   public Topic {
     configs = Map.copyOf(configs);
@@ -23,7 +27,8 @@ public record Topic<K, V>(
 
   /** {@code delete} or {@code compact}. */
   public String cleanupPolicy() {
-    return configs.getOrDefault(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE);
+    return configs.getOrDefault(
+        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE);
   }
 
   public boolean compacted() {

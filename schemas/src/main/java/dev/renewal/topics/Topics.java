@@ -58,8 +58,10 @@ public final class Topics {
     this.replicationFactor = s.replicationFactor();
     Map<String, String> events =
         Map.of(
-            TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
-            TopicConfig.RETENTION_MS_CONFIG, String.valueOf(s.retentionMs()));
+            TopicConfig.CLEANUP_POLICY_CONFIG,
+            TopicConfig.CLEANUP_POLICY_DELETE,
+            TopicConfig.RETENTION_MS_CONFIG,
+            String.valueOf(s.retentionMs()));
     Map<String, String> compacted =
         Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
     Serde<String> keys = Serdes.String();
@@ -67,8 +69,7 @@ public final class Topics {
     renewalRequested =
         new Topic<>(name(RENEWAL_REQUESTED), keys, serdes.value(RenewalRequested.class), p, events);
     renewalRequestedDlq =
-        new Topic<>(
-            name(RENEWAL_REQUESTED_DLQ), Serdes.ByteArray(), Serdes.ByteArray(), p, events);
+        new Topic<>(name(RENEWAL_REQUESTED_DLQ), Serdes.ByteArray(), Serdes.ByteArray(), p, events);
     orderPlaced = new Topic<>(name(ORDER_PLACED), keys, serdes.value(OrderPlaced.class), p, events);
     challengeObserved =
         new Topic<>(

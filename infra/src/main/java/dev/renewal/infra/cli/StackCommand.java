@@ -21,9 +21,12 @@ import picocli.CommandLine.Spec;
     name = "stack",
     mixinStandardHelpOptions = true,
     description = {
-      "Starts a real Kafka broker (KRaft) and a Confluent-compatible schema registry on",
-      "127.0.0.1, creates every topic of the pipeline, prints where they listen, and runs until",
-      "Ctrl-C. Point Kafka UI, kcat or any Kafka client at it."
+      "Runs the Kafka broker, the schema registry and every topic on this machine.",
+      "",
+      "Starts a real Apache Kafka broker (KRaft) and a Confluent-compatible schema registry on"
+          + " 127.0.0.1, creates every topic of the pipeline, prints where they listen, and runs"
+          + " until Ctrl-C. Point Kafka UI, kcat or any Kafka client at it. Data is kept in the"
+          + " work folder."
     })
 final class StackCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -31,19 +34,22 @@ final class StackCommand implements Callable<Integer> {
   @Option(
       names = "--work-dir",
       defaultValue = "${env:RENEWAL_WORK_DIR:-.renewal}",
-      description = "Where the broker keeps its data, kept across runs (default: ${DEFAULT-VALUE}).")
+      description =
+          "Where the broker keeps its data, kept across runs (default: ${DEFAULT-VALUE}).")
   Path workDir;
 
   @Option(
       names = "--kafka-port",
       defaultValue = "9092",
-      description = "Kafka client port on 127.0.0.1; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+      description =
+          "Kafka client port on 127.0.0.1; 0 picks a free one (default: ${DEFAULT-VALUE}).")
   int kafkaPort;
 
   @Option(
       names = "--registry-port",
       defaultValue = "8081",
-      description = "Schema registry port on 127.0.0.1; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+      description =
+          "Schema registry port on 127.0.0.1; 0 picks a free one (default: ${DEFAULT-VALUE}).")
   int registryPort;
 
   @Option(
@@ -86,8 +92,7 @@ final class StackCommand implements Callable<Integer> {
     out.printf("  data              %s%n", workDir.toAbsolutePath().resolve("kafka"));
     out.println("  topics");
     for (Topic<?, ?> t : stack.topics().all()) {
-      out.printf(
-          "    %-32s %d partitions, %s%n", t.name(), t.partitions(), t.cleanupPolicy());
+      out.printf("    %-32s %d partitions, %s%n", t.name(), t.partitions(), t.cleanupPolicy());
     }
     out.println("Press Ctrl-C to stop.");
     out.flush();

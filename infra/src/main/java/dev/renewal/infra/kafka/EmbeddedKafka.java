@@ -52,7 +52,8 @@ public final class EmbeddedKafka implements AutoCloseable {
       }
       format(dataDir, config);
       long started = System.nanoTime();
-      KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
+      KafkaRaftServer server =
+          new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
       server.startup();
       LOGGER.info(
           "kafka broker started: bootstrap=127.0.0.1:{} dataDir={} startMs={}",
@@ -61,7 +62,8 @@ public final class EmbeddedKafka implements AutoCloseable {
           (System.nanoTime() - started) / 1_000_000);
       return new EmbeddedKafka(server, clientPort, dataDir);
     } catch (IOException e) {
-      throw new IllegalStateException("cannot prepare Kafka's data folder " + dataDir + ": " + e, e);
+      throw new IllegalStateException(
+          "cannot prepare Kafka's data folder " + dataDir + ": " + e, e);
     }
   }
 

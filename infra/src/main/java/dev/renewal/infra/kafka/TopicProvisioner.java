@@ -32,7 +32,8 @@ public final class TopicProvisioner {
 
   private TopicProvisioner() {}
 
-  public static Result ensure(Admin admin, Collection<Topic<?, ?>> topics, short replicationFactor) {
+  public static Result ensure(
+      Admin admin, Collection<Topic<?, ?>> topics, short replicationFactor) {
     List<String> created = new ArrayList<>();
     List<String> existing = new ArrayList<>();
     List<String> warnings = new ArrayList<>();
@@ -48,7 +49,8 @@ public final class TopicProvisioner {
         if (e.getCause() instanceof TopicExistsException) {
           existing.add(topic.name());
         } else {
-          throw new IllegalStateException("cannot create topic " + topic.name() + ": " + e.getCause(), e);
+          throw new IllegalStateException(
+              "cannot create topic " + topic.name() + ": " + e.getCause(), e);
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -65,11 +67,15 @@ public final class TopicProvisioner {
     return new Result(created, existing, warnings);
   }
 
-  private static List<String> check(Admin admin, Collection<Topic<?, ?>> topics, Set<String> names) {
+  private static List<String> check(
+      Admin admin, Collection<Topic<?, ?>> topics, Set<String> names) {
     List<String> warnings = new ArrayList<>();
     try {
       Map<String, TopicDescription> descriptions =
-          admin.describeTopics(names).allTopicNames().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+          admin
+              .describeTopics(names)
+              .allTopicNames()
+              .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       Map<String, Topic<?, ?>> byName =
           topics.stream().collect(Collectors.toMap(Topic::name, t -> t));
       descriptions.forEach(

@@ -9,8 +9,8 @@ import org.apache.avro.SchemaCompatibility.SchemaCompatibilityType;
 /**
  * Confluent's compatibility levels, checked with Avro's own {@link SchemaCompatibility}. BACKWARD:
  * consumers on the new schema read data written with the previous one; FORWARD: consumers on the
- * previous schema read data written with the new one; FULL: both. The TRANSITIVE levels check
- * every earlier version, not just the latest.
+ * previous schema read data written with the new one; FULL: both. The TRANSITIVE levels check every
+ * earlier version, not just the latest.
  */
 public enum CompatibilityLevel {
   NONE(false, false, false),
@@ -55,10 +55,16 @@ public enum CompatibilityLevel {
     java.util.ArrayList<String> problems = new java.util.ArrayList<>();
     for (Schema previous : against) {
       if (backward) {
-        describe(SchemaCompatibility.checkReaderWriterCompatibility(candidate, previous), "BACKWARD", problems);
+        describe(
+            SchemaCompatibility.checkReaderWriterCompatibility(candidate, previous),
+            "BACKWARD",
+            problems);
       }
       if (forward) {
-        describe(SchemaCompatibility.checkReaderWriterCompatibility(previous, candidate), "FORWARD", problems);
+        describe(
+            SchemaCompatibility.checkReaderWriterCompatibility(previous, candidate),
+            "FORWARD",
+            problems);
       }
     }
     return problems;

@@ -55,12 +55,15 @@ public final class KafkaSchemaLog implements SchemaLog {
           new NewTopic(topic, 1, replicationFactor)
               .configs(
                   Map.of(
-                      TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
-                      TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, "1"));
+                      TopicConfig.CLEANUP_POLICY_CONFIG,
+                      TopicConfig.CLEANUP_POLICY_COMPACT,
+                      TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG,
+                      "1"));
       admin.createTopics(List.of(newTopic)).all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       if (!(e.getCause() instanceof TopicExistsException)) {
-        throw new IllegalStateException("cannot create the registry topic " + topic + ": " + e.getCause(), e);
+        throw new IllegalStateException(
+            "cannot create the registry topic " + topic + ": " + e.getCause(), e);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -98,7 +101,9 @@ public final class KafkaSchemaLog implements SchemaLog {
   @Override
   public void append(String key, String value) {
     try {
-      producer.send(new ProducerRecord<>(topic, 0, key, value)).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      producer
+          .send(new ProducerRecord<>(topic, 0, key, value))
+          .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException("cannot write to the registry topic " + topic + ": " + e, e);
     } catch (InterruptedException e) {

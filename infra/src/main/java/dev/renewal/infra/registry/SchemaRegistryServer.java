@@ -36,9 +36,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code POST /compatibility/subjects/{s}/versions[/{v|latest}]}
  * </ul>
  *
- * Errors use Confluent's body {@code {"error_code":…,"message":…}}: 404 with 40401/40402/40403
- * for unknown subjects, versions and ids, 409 for an incompatible schema, 422 with 42201/42202/
- * 42203 for invalid input.
+ * Errors use Confluent's body {@code {"error_code":…,"message":…}}: 404 with 40401/40402/40403 for
+ * unknown subjects, versions and ids, 409 for an incompatible schema, 422 with 42201/42202/ 42203
+ * for invalid input.
  */
 public final class SchemaRegistryServer implements AutoCloseable {
   private static final Logger LOGGER = LoggerFactory.getLogger(SchemaRegistryServer.class);
@@ -234,7 +234,8 @@ public final class SchemaRegistryServer implements AutoCloseable {
         // falls through to 404 below
       }
     }
-    throw new BadRequest(404, 404, "HTTP 404 Not Found: " + method + " " + exchange.getRequestURI());
+    throw new BadRequest(
+        404, 404, "HTTP 404 Not Found: " + method + " " + exchange.getRequestURI());
   }
 
   private static ObjectNode version(SchemaStore.Version v) {

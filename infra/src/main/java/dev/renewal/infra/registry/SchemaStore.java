@@ -71,7 +71,8 @@ public final class SchemaStore {
                   v.path("version").asInt(),
                   v.path("id").asInt(),
                   canonical(parse(v.path("schema").asText())));
-          List<Version> versions = subjects.computeIfAbsent(version.subject(), s -> new ArrayList<>());
+          List<Version> versions =
+              subjects.computeIfAbsent(version.subject(), s -> new ArrayList<>());
           versions.removeIf(x -> x.version() == version.version());
           versions.add(version);
           versions.sort((a, b) -> Integer.compare(a.version(), b.version()));
@@ -281,8 +282,7 @@ public final class SchemaStore {
     try {
       return new Schema.Parser().parse(text);
     } catch (SchemaParseException | NullPointerException e) {
-      throw new SchemaRegistryException(
-          422, INVALID_SCHEMA, "Invalid schema: " + e.getMessage());
+      throw new SchemaRegistryException(422, INVALID_SCHEMA, "Invalid schema: " + e.getMessage());
     }
   }
 

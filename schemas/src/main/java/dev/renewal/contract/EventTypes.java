@@ -1,0 +1,34 @@
+package dev.renewal.contract;
+
+import dev.renewal.events.AuthorizationObserved;
+import dev.renewal.events.AuthorizationReconciled;
+import dev.renewal.events.CertificateIssued;
+import dev.renewal.events.ChallengeObserved;
+import dev.renewal.events.OrderPlaced;
+import dev.renewal.events.RenewalFailed;
+import dev.renewal.events.RenewalRequested;
+import java.util.List;
+import org.apache.avro.Schema;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificRecord;
+
+/** Every event of the contract, in pipeline order. */
+public final class EventTypes {
+  /** The generated classes of every event. */
+  public static final List<Class<? extends SpecificRecord>> ALL =
+      List.of(
+          RenewalRequested.class,
+          OrderPlaced.class,
+          ChallengeObserved.class,
+          AuthorizationObserved.class,
+          AuthorizationReconciled.class,
+          CertificateIssued.class,
+          RenewalFailed.class);
+
+  private EventTypes() {}
+
+  /** The current schema of every event, with every named type it uses inlined. */
+  public static List<Schema> schemas() {
+    return ALL.stream().map(c -> SpecificData.get().getSchema(c)).toList();
+  }
+}
