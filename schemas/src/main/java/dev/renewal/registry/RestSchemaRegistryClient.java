@@ -84,30 +84,26 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
 
   @Override
   public int register(String subject, Schema schema) {
-    String key = subject + '\u0000' + schema;
-    Integer cached = idsBySubjectAndSchema.get(key);
-    if (cached != null) {
-      return cached;
-    }
-    JsonNode answer = send("POST", "/subjects/" + encode(subject) + "/versions", body(schema));
-    int id = answer.path("id").asInt(-1);
-    if (id < 0) {
-      throw new SchemaRegistryException(-1, -1, "registry answered without an id: " + answer);
-    }
-    idsBySubjectAndSchema.put(key, id);
-    schemasById.putIfAbsent(id, schema);
-    return id;
+    return cachedId(subject, schema, "/subjects/" + encode(subject) + "/versions");
   }
 
   @Override
   public int lookup(String subject, Schema schema) {
+    return cachedId(subject, schema, "/subjects/" + encode(subject));
+  }
+
+  /** POSTs {@code schema} to {@code path} (register or look-up) unless its id is cached. */
+  private int cachedId(String subject, Schema schema, String path) {
     String key = subject + '\u0000' + schema;
     Integer cached = idsBySubjectAndSchema.get(key);
     if (cached != null) {
       return cached;
     }
-    JsonNode answer = send("POST", "/subjects/" + encode(subject), body(schema));
+    JsonNode answer = send("POST", path, body(schema));
     int id = answer.path("id").asInt(-1);
+    if (id < 0) {
+      throw new SchemaRegistryException(-1, -1, "registry answered without an id: " + answer);
+    }
     idsBySubjectAndSchema.put(key, id);
     schemasById.putIfAbsent(id, schema);
     return id;
