@@ -5,6 +5,7 @@ import dev.renewal.events.AuthorizationReconciled;
 import dev.renewal.events.CertificateIssued;
 import dev.renewal.events.ChallengeObserved;
 import dev.renewal.events.OrderPlaced;
+import dev.renewal.events.OrderRecord;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
 import java.util.List;
@@ -25,10 +26,20 @@ public final class EventTypes {
           CertificateIssued.class,
           RenewalFailed.class);
 
+  /** Internal state records kept on compacted topics (not events, but the same rules hold). */
+  public static final List<Class<? extends SpecificRecord>> STATE = List.of(OrderRecord.class);
+
   private EventTypes() {}
 
   /** The current schema of every event, with every named type it uses inlined. */
   public static List<Schema> schemas() {
     return ALL.stream().map(c -> SpecificData.get().getSchema(c)).toList();
+  }
+
+  /** Every schema under the compatibility rules: events and state records. */
+  public static List<Schema> contract() {
+    return java.util.stream.Stream.concat(ALL.stream(), STATE.stream())
+        .map(c -> SpecificData.get().getSchema(c))
+        .toList();
   }
 }

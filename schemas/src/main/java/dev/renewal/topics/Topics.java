@@ -6,6 +6,7 @@ import dev.renewal.events.AuthorizationReconciled;
 import dev.renewal.events.CertificateIssued;
 import dev.renewal.events.ChallengeObserved;
 import dev.renewal.events.OrderPlaced;
+import dev.renewal.events.OrderRecord;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.serde.AvroSerdes;
@@ -31,6 +32,7 @@ public final class Topics {
   public static final String CERTIFICATE_ISSUED = "certificate.issued";
   public static final String RENEWAL_FAILED = "renewal.failed";
   public static final String HTTP01_RESPONSES = "acme.http01.responses";
+  public static final String ORDER_RECORDS = "acme.order.records";
 
   /** Defaults for the {@code topics.*} keys. */
   public static final Map<String, String> DEFAULTS =
@@ -49,6 +51,13 @@ public final class Topics {
   public final Topic<String, CertificateIssued> certificateIssued;
   public final Topic<String, RenewalFailed> renewalFailed;
   public final Topic<String, String> http01Responses;
+
+  /**
+   * order-service's records, keyed by request id: compacted, and co-partitioned with {@code
+   * renewal.requested} (same key, same partition count) so that an instance owns the records of the
+   * requests it consumes.
+   */
+  public final Topic<String, OrderRecord> orderRecords;
 
   private final String prefix;
   private final short replicationFactor;
@@ -94,6 +103,8 @@ public final class Topics {
     renewalFailed =
         new Topic<>(name(RENEWAL_FAILED), keys, serdes.value(RenewalFailed.class), p, events);
     http01Responses = new Topic<>(name(HTTP01_RESPONSES), keys, Serdes.String(), p, compacted);
+    orderRecords =
+        new Topic<>(name(ORDER_RECORDS), keys, serdes.value(OrderRecord.class), p, compacted);
   }
 
   /** The catalogue for these settings, with serdes from {@code serdes}. */
@@ -126,6 +137,7 @@ public final class Topics {
         authorizationReconciled,
         certificateIssued,
         renewalFailed,
-        http01Responses);
+        http01Responses,
+        orderRecords);
   }
 }

@@ -22,13 +22,16 @@ public final class ReleaseSchemas {
     }
     Path dir = Path.of(args[0]);
     Files.createDirectories(dir);
-    for (Schema schema : EventTypes.schemas()) {
+    for (Schema schema : EventTypes.contract()) {
       Path file = dir.resolve(schema.getName() + ".avsc");
+      String text = SchemaFormatter.format("json/pretty", schema) + "\n";
       if (Files.exists(file)) {
-        throw new IllegalStateException(file + " exists: a released schema is never rewritten");
+        if (!Files.readString(file, StandardCharsets.UTF_8).equals(text)) {
+          throw new IllegalStateException(file + " differs: a released schema is never rewritten");
+        }
+        continue;
       }
-      Files.writeString(
-          file, SchemaFormatter.format("json/pretty", schema) + "\n", StandardCharsets.UTF_8);
+      Files.writeString(file, text, StandardCharsets.UTF_8);
     }
   }
 }

@@ -27,10 +27,11 @@ class TopicsTest {
             "acme.authorization.reconciled",
             "certificate.issued",
             "renewal.failed",
-            "acme.http01.responses");
+            "acme.http01.responses",
+            "acme.order.records");
     assertThat(topics.http01Responses.compacted()).isTrue();
     assertThat(topics.all().stream().filter(Topic::compacted))
-        .containsExactly(topics.http01Responses);
+        .containsExactly(topics.http01Responses, topics.orderRecords);
     assertThat(topics.renewalFailed.configs())
         .containsEntry("retention.ms", String.valueOf(90L * 24 * 3600 * 1000));
     assertThat(topics.renewalRequested.partitions()).isEqualTo(3);

@@ -1,0 +1,158 @@
+package dev.renewal.acme;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.Writer;
+import java.net.URI;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPair;
+import java.util.Optional;
+import java.util.Set;
+import org.shredzone.acme4j.AccountBuilder;
+import org.shredzone.acme4j.Login;
+import org.shredzone.acme4j.Session;
+import org.shredzone.acme4j.exception.AcmeException;
+import org.shredzone.acme4j.util.KeyPairUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One ACME account per CA profile. Its key is generated once and kept in {@code
+ * <keyDir>/<profile>/account.key} (owner-only), its URL in {@code account.url}; both are reused, so
+ * an EAB key (often single-use at real CAs) is used once, and the account is never looked up with
+ * {@code onlyReturnExisting}. Every service of the pipeline logs in with it: the key folder is
+ * shared (one machine) or mounted (many), never sent on a topic.
+ */
+public final class AccountStore {
+  private static final Logger LOGGER = LoggerFactory.getLogger(AccountStore.class);
+  private static final Set<PosixFilePermission> OWNER_ONLY_FILE =
+      PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> OWNER_ONLY_DIR =
+      PosixFilePermissions.fromString("rwx------");
+
+  private final Path keyDir;
+
+  public AccountStore(Path keyDir) {
+    this.keyDir = keyDir;
+  }
+
+  /** The account key file of {@code profile}. */
+  public Path keyFile(CaProfile profile) {
+    return keyDir.resolve(profile.name()).resolve("account.key");
+  }
+
+  private Path urlFile(CaProfile profile) {
+    return keyDir.resolve(profile.name()).resolve("account.url");
+  }
+
+  /**
+   * A login to {@code profile}'s account on {@code session}, creating the key and the account on
+   * first use. Synchronized: one JVM creates an account once.
+   *
+   * @throws AcmeException if the CA refuses the account
+   */
+  public synchronized Login login(CaProfile profile, Session session) throws AcmeException {
+    KeyPair key = loadOrCreateKey(profile);
+    Optional<URL> url = accountUrl(profile);
+    if (url.isPresent()) {
+      return session.login(url.get(), key);
+    }
+    AccountBuilder builder = new AccountBuilder().useKeyPair(key);
+    if (profile.termsAgreed()) {
+      builder.agreeToTermsOfService();
+    }
+    profile.contacts().forEach(builder::addContact);
+    if (profile.usesEab()) {
+      builder.withKeyIdentifier(
+          profile.eabKeyId().orElseThrow(), profile.eabHmacKey().orElseThrow());
+    }
+    Login login = builder.createLogin(session);
+    writeOwnerOnly(urlFile(profile), login.getAccountLocation().toString());
+    LOGGER.info(
+        "acme account created: profile={} account={}", profile.name(), login.getAccountLocation());
+    return login;
+  }
+
+  /** A login for a service that only uses the account (it must exist already). */
+  public Login existingLogin(CaProfile profile, Session session) {
+    URL url =
+        accountUrl(profile)
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "no account for CA profile '"
+                            + profile.name()
+                            + "' in "
+                            + keyDir
+                            + " (order-service creates it; the key folder must be shared)"));
+    return session.login(url, loadKey(profile));
+  }
+
+  /** The recorded account URL of {@code profile}, if the account exists. */
+  public Optional<URL> accountUrl(CaProfile profile) {
+    Path file = urlFile(profile);
+    if (!Files.exists(file)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(URI.create(Files.readString(file, StandardCharsets.UTF_8).trim()).toURL());
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + file + ": " + e, e);
+    }
+  }
+
+  private KeyPair loadOrCreateKey(CaProfile profile) {
+    Path file = keyFile(profile);
+    if (Files.exists(file)) {
+      return loadKey(profile);
+    }
+    KeyPair key = KeyPairUtils.createKeyPair(384);
+    try {
+      Path tmp = prepare(file);
+      try (Writer out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+        KeyPairUtils.writeKeyPair(key, out);
+      }
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot write the account key " + file + ": " + e, e);
+    }
+    LOGGER.info("acme account key generated: profile={} file={}", profile.name(), file);
+    return key;
+  }
+
+  private KeyPair loadKey(CaProfile profile) {
+    Path file = keyFile(profile);
+    try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      return KeyPairUtils.readKeyPair(in);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read the account key " + file + ": " + e, e);
+    }
+  }
+
+  private static void writeOwnerOnly(Path file, String text) {
+    try {
+      Path tmp = prepare(file);
+      Files.writeString(tmp, text + "\n", StandardCharsets.UTF_8);
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot write " + file + ": " + e, e);
+    }
+  }
+
+  /** Creates the owner-only folder and an owner-only temporary file beside {@code file}. */
+  private static Path prepare(Path file) throws IOException {
+    Path dir = file.getParent();
+    if (!Files.exists(dir)) {
+      Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
+    }
+    Path tmp = dir.resolve(file.getFileName() + ".tmp");
+    Files.deleteIfExists(tmp);
+    return Files.createFile(tmp, PosixFilePermissions.asFileAttribute(OWNER_ONLY_FILE));
+  }
+}

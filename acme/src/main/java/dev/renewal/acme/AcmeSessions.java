@@ -1,0 +1,97 @@
+package dev.renewal.acme;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.Security;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.shredzone.acme4j.Session;
+import org.shredzone.acme4j.connector.NetworkSettings;
+import org.shredzone.acme4j.provider.GenericAcmeProvider;
+
+/**
+ * acme4j sessions, one per CA profile and thread: a Session serialises its signed requests (it
+ * holds the nonce for the whole round trip), so sharing one between workers would make them wait on
+ * each other. A private CA's certificate is trusted per session, without touching the JVM's global
+ * trust store.
+ */
+public final class AcmeSessions {
+  static {
+    if (Security.getProvider(BouncyCastleProvider.PROVIDER_NAME) == null) {
+      Security.addProvider(new BouncyCastleProvider());
+    }
+  }
+
+  private final Map<String, ThreadLocal<Session>> sessions = new ConcurrentHashMap<>();
+  private final Map<String, SSLContext> sslContexts = new ConcurrentHashMap<>();
+
+  /** Makes sure BouncyCastle is registered (acme4j's CSR and key utilities need it). */
+  public static void registerBouncyCastle() {
+    // the static initializer did it
+  }
+
+  /** This thread's session for {@code profile}. */
+  public Session session(CaProfile profile) {
+    return sessions
+        .computeIfAbsent(profile.name(), n -> ThreadLocal.withInitial(() -> create(profile)))
+        .get();
+  }
+
+  private Session create(CaProfile profile) {
+    SSLContext ssl =
+        profile
+            .trustPem()
+            .map(p -> sslContexts.computeIfAbsent(profile.name(), n -> load(p)))
+            .orElse(null);
+    Session session =
+        new Session(
+            profile.directoryUrl(),
+            new GenericAcmeProvider() {
+              @Override
+              public HttpClient createHttpClient(NetworkSettings settings) {
+                HttpClient.Builder builder =
+                    HttpClient.newBuilder()
+                        .connectTimeout(settings.getTimeout())
+                        .followRedirects(HttpClient.Redirect.NORMAL);
+                if (ssl != null) {
+                  builder.sslContext(ssl);
+                }
+                return builder.build();
+              }
+            });
+    session.networkSettings().setTimeout(profile.httpTimeout());
+    return session;
+  }
+
+  private static SSLContext load(Path pem) {
+    try (InputStream in = Files.newInputStream(pem)) {
+      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+      trust.load(null, null);
+      int i = 0;
+      for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        trust.setCertificateEntry("ca-" + i++, c);
+      }
+      if (i == 0) {
+        throw new IllegalStateException(pem + " holds no certificate");
+      }
+      TrustManagerFactory tmf =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(trust);
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(null, tmf.getTrustManagers(), null);
+      return context;
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalStateException("cannot load trusted certificates from " + pem + ": " + e, e);
+    }
+  }
+}

@@ -1,0 +1,169 @@
+package dev.renewal.order;
+
+import dev.renewal.acme.CaProfile;
+import dev.renewal.acme.Pacer;
+import dev.renewal.acme.PipelineContext;
+import dev.renewal.config.ConfigException;
+import dev.renewal.config.Settings;
+import dev.renewal.order.acme.Acme4jOrderGateway;
+import dev.renewal.order.handler.OrderMetrics;
+import dev.renewal.order.handler.OrderRecords;
+import dev.renewal.order.handler.OrderService;
+import dev.renewal.order.handler.RequestHandler;
+import dev.renewal.topics.Publisher;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * order-service: wiring only. Reads configuration (defaults, the file named by {@code --config} or
+ * {@code RENEWAL_CONFIG}, then {@code RENEWAL_*} variables), starts the consumer, runs until
+ * stopped.
+ */
+public final class OrderServiceApp implements AutoCloseable {
+  /** Defaults of order-service's own keys. */
+  public static final Map<String, String> DEFAULTS =
+      Map.of("order.group.id", "renewal-order-service", "order.max.pending", "10000");
+
+  private final OrderService service;
+  private final Publisher publisher;
+  private final List<ExecutorService> executors;
+  private final OrderMetrics metrics;
+
+  private OrderServiceApp(
+      OrderService service,
+      Publisher publisher,
+      List<ExecutorService> executors,
+      OrderMetrics metrics) {
+    this.service = service;
+    this.publisher = publisher;
+    this.executors = executors;
+    this.metrics = metrics;
+  }
+
+  /** Builds and starts order-service from {@code settings}. */
+  public static OrderServiceApp start(Settings raw) {
+    PipelineContext ctx = PipelineContext.load(raw);
+    Settings settings = ctx.settings().withDefaults(DEFAULTS);
+    Settings.Reader r = settings.reader();
+    String groupId = r.string("order.group.id");
+    int maxPending = r.integer("order.max.pending", 1, 1_000_000);
+    r.done();
+
+    ScheduledExecutorService scheduler =
+        Executors.newSingleThreadScheduledExecutor(named("order-scheduler"));
+    List<ExecutorService> executors = new java.util.ArrayList<>(List.of(scheduler));
+    Map<String, Pacer> pacers = new HashMap<>();
+    for (String name : ctx.profiles().names()) {
+      CaProfile profile = ctx.profiles().get(name).orElseThrow();
+      ExecutorService workers =
+          Executors.newFixedThreadPool(profile.maxInFlight(), named("order-ca-" + name));
+      executors.add(workers);
+      pacers.put(
+          name,
+          new Pacer(profile.maxInFlight(), profile.maxRequestsPerSecond(), workers, scheduler));
+    }
+    Publisher publisher = Publisher.create(ctx.kafka(), OrderService.SERVICE);
+    OrderRecords records = new OrderRecords(ctx.topics().orderRecords, publisher, ctx.kafka());
+    OrderMetrics metrics = new OrderMetrics();
+    RequestHandler handler =
+        new RequestHandler(
+            ctx.profiles(),
+            pacers,
+            new Acme4jOrderGateway(ctx.sessions(), ctx.accounts()),
+            records,
+            publisher,
+            ctx.topics(),
+            Clock.systemUTC(),
+            metrics);
+    OrderService service =
+        new OrderService(
+            ctx.kafka(),
+            groupId,
+            ctx.topics().renewalRequested,
+            ctx.topics().renewalRequestedDlq.name(),
+            handler,
+            records,
+            publisher,
+            metrics,
+            maxPending);
+    service.start();
+    return new OrderServiceApp(service, publisher, executors, metrics);
+  }
+
+  public boolean ready() {
+    return service.ready();
+  }
+
+  public OrderMetrics metrics() {
+    return metrics;
+  }
+
+  private static java.util.concurrent.ThreadFactory named(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  @Override
+  public void close() {
+    service.close();
+    for (ExecutorService e : executors) {
+      e.shutdownNow();
+    }
+    for (ExecutorService e : executors) {
+      try {
+        e.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    publisher.close();
+  }
+
+  /** Loads settings from defaults, {@code --config FILE} or {@code RENEWAL_CONFIG}, and env. */
+  public static Settings settingsFromArgs(String[] args) {
+    Path file = null;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) {
+        file = Path.of(args[++i]);
+      }
+    }
+    if (file == null && System.getenv("RENEWAL_CONFIG") != null) {
+      file = Path.of(System.getenv("RENEWAL_CONFIG"));
+    }
+    return Settings.load(Map.of(), file, System.getenv());
+  }
+
+  public static void main(String[] args) throws InterruptedException {
+    OrderServiceApp app;
+    try {
+      app = start(settingsFromArgs(args));
+    } catch (ConfigException e) {
+      System.err.println("order-service: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    CountDownLatch stop = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  app.close();
+                  stop.countDown();
+                },
+                "order-service-shutdown"));
+    stop.await();
+  }
+}

@@ -1,0 +1,304 @@
+package dev.renewal.order.handler;
+
+import dev.renewal.acme.AcmeFailure;
+import dev.renewal.acme.CaProfile;
+import dev.renewal.acme.CaProfiles;
+import dev.renewal.acme.Pacer;
+import dev.renewal.events.OrderPlaced;
+import dev.renewal.events.OrderRecord;
+import dev.renewal.events.OrderRecordState;
+import dev.renewal.events.Problem;
+import dev.renewal.events.RenewalFailed;
+import dev.renewal.events.RenewalRequested;
+import dev.renewal.events.Stage;
+import dev.renewal.order.acme.AccountFailure;
+import dev.renewal.order.acme.OrderGateway;
+import dev.renewal.order.acme.PlacedOrder;
+import dev.renewal.order.domain.RequestValidator;
+import dev.renewal.topics.Publisher;
+import dev.renewal.topics.Topics;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request from validation to {@code OrderPlaced} (or {@code RenewalFailed}), asynchronously:
+ * every CA call runs through the profile's {@link Pacer}; waiting is rescheduling. The order URL is
+ * recorded before {@code OrderPlaced} is emitted, so a crash in between resumes from the record
+ * (re-reading the order) instead of creating a second order.
+ */
+public final class RequestHandler {
+  private static final Logger LOGGER = LoggerFactory.getLogger(RequestHandler.class);
+
+  private final CaProfiles profiles;
+  private final Map<String, Pacer> pacers;
+  private final OrderGateway gateway;
+  private final OrderRecords records;
+  private final Publisher publisher;
+  private final Topics topics;
+  private final RequestValidator validator;
+  private final Clock clock;
+  private final Map<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
+  private final OrderMetrics metrics;
+
+  public RequestHandler(
+      CaProfiles profiles,
+      Map<String, Pacer> pacers,
+      OrderGateway gateway,
+      OrderRecords records,
+      Publisher publisher,
+      Topics topics,
+      Clock clock,
+      OrderMetrics metrics) {
+    this.profiles = profiles;
+    this.pacers = Map.copyOf(pacers);
+    this.gateway = gateway;
+    this.records = records;
+    this.publisher = publisher;
+    this.topics = topics;
+    this.validator = new RequestValidator(profiles.names());
+    this.clock = clock;
+    this.metrics = metrics;
+  }
+
+  /**
+   * Handles {@code request} (published under {@code key}); completes when its outcome is on the
+   * topics. A duplicate of a request in flight waits for it, then finds its record.
+   */
+  public CompletableFuture<Void> handle(String key, RenewalRequested request) {
+    metrics.received();
+    String id = request.getRequestId();
+    CompletableFuture<Void> mine = new CompletableFuture<>();
+    CompletableFuture<Void> before = inFlight.put(id, mine);
+    CompletableFuture<Void> start =
+        before == null ? CompletableFuture.completedFuture(null) : before.exceptionally(e -> null);
+    start
+        .thenCompose(v -> process(key, request))
+        .whenComplete(
+            (v, e) -> {
+              inFlight.remove(id, mine);
+              if (e != null) {
+                mine.completeExceptionally(e);
+              } else {
+                mine.complete(null);
+              }
+            });
+    return mine;
+  }
+
+  private CompletableFuture<Void> process(String key, RenewalRequested raw) {
+    RequestValidator.Outcome outcome = validator.validate(raw, key);
+    if (!outcome.valid()) {
+      LOGGER.info(
+          "request invalid: requestId={} problem={} detail={}",
+          raw.getRequestId(),
+          outcome.problemType(),
+          outcome.detail());
+      Problem problem =
+          Problem.newBuilder()
+              .setType(outcome.problemType())
+              .setTitle("invalid renewal request")
+              .setDetail(outcome.detail())
+              .build();
+      return fail(raw, Stage.REQUEST_VALIDATION, problem, false, null, raw.getCaProfile());
+    }
+    RenewalRequested request = outcome.request();
+    CaProfile profile = profiles.get(request.getCaProfile()).orElseThrow();
+    Optional<OrderRecord> record = records.get(request.getRequestId());
+    if (record.isPresent() && record.get().getAttempt() >= request.getAttempt()) {
+      OrderRecord r = record.get();
+      if (r.getAttempt() > request.getAttempt()
+          || r.getState() == OrderRecordState.EMITTED
+          || r.getState() == OrderRecordState.FAILED) {
+        metrics.duplicate();
+        LOGGER.info(
+            "request already handled, nothing to do: requestId={} attempt={} state={} order={}",
+            request.getRequestId(),
+            request.getAttempt(),
+            r.getState(),
+            r.getOrderUrl());
+        return CompletableFuture.completedFuture(null);
+      }
+      if (r.getState() == OrderRecordState.PLACED && r.getOrderUrl() != null) {
+        LOGGER.info(
+            "resuming from the recorded order: requestId={} order={}",
+            request.getRequestId(),
+            r.getOrderUrl());
+        return withRetries(profile, () -> gateway.fetch(profile, r.getOrderUrl()))
+            .thenCompose(result -> afterCa(request, raw, profile, result, true));
+      }
+    }
+    Optional<String> replaces = Optional.ofNullable(request.getReplaces());
+    long started = System.nanoTime();
+    return withRetries(profile, () -> gateway.place(profile, request.getDnsNames(), replaces))
+        .thenCompose(
+            result -> {
+              metrics.caLatency(Duration.ofNanos(System.nanoTime() - started));
+              return afterCa(request, raw, profile, result, false);
+            });
+  }
+
+  private CompletableFuture<Void> afterCa(
+      RenewalRequested request,
+      RenewalRequested raw,
+      CaProfile profile,
+      CaResult result,
+      boolean resumed) {
+    if (result.failure() != null) {
+      return fail(
+          raw,
+          result.stage(),
+          result.failure().problem(),
+          result.failure().kind().retryable(),
+          null,
+          profile.name());
+    }
+    PlacedOrder order = result.order();
+    OrderRecord placed = record(request, profile, OrderRecordState.PLACED, order);
+    CompletableFuture<Void> recorded =
+        resumed ? CompletableFuture.completedFuture(null) : records.put(placed);
+    return recorded
+        .thenCompose(
+            v ->
+                publisher.send(
+                    topics.orderPlaced, request.getRequestId(), placed(request, order, resumed)))
+        .thenCompose(v -> records.put(record(request, profile, OrderRecordState.EMITTED, order)))
+        .thenRun(
+            () -> {
+              metrics.placed(resumed);
+              LOGGER.info(
+                  "order placed: requestId={} order={} authorizations={} status={} resumed={}",
+                  request.getRequestId(),
+                  order.orderUrl(),
+                  order.authorizationUrls().size(),
+                  order.status(),
+                  resumed);
+            });
+  }
+
+  private CompletableFuture<Void> fail(
+      RenewalRequested raw,
+      Stage stage,
+      Problem problem,
+      boolean retryable,
+      String orderUrl,
+      String caProfile) {
+    metrics.failed(stage, problem.getType());
+    RenewalFailed failed =
+        RenewalFailed.newBuilder()
+            .setEventId(UUID.randomUUID().toString())
+            .setRequestId(raw.getRequestId())
+            .setOccurredAt(clock.instant())
+            .setStage(stage)
+            .setProblem(problem)
+            .setRetryable(retryable)
+            .setOrderUrl(orderUrl)
+            .setRequest(raw)
+            .build();
+    OrderRecord record =
+        OrderRecord.newBuilder()
+            .setRequestId(raw.getRequestId())
+            .setAttempt(raw.getAttempt())
+            .setState(OrderRecordState.FAILED)
+            .setCaProfile(String.valueOf(caProfile))
+            .setOrderUrl(orderUrl)
+            .setUpdatedAt(clock.instant())
+            .build();
+    LOGGER.info(
+        "renewal failed: requestId={} stage={} problem={} retryable={}",
+        raw.getRequestId(),
+        stage,
+        problem.getType(),
+        retryable);
+    return publisher
+        .send(topics.renewalFailed, raw.getRequestId(), failed)
+        .thenCompose(v -> records.put(record));
+  }
+
+  /** The CA's answer: an order, or a classified failure and the stage it happened at. */
+  private record CaResult(PlacedOrder order, AcmeFailure failure, Stage stage) {}
+
+  private CompletableFuture<CaResult> withRetries(CaProfile profile, Supplier<PlacedOrder> call) {
+    return attempt(profile, call, clock.instant(), 1, Duration.ZERO);
+  }
+
+  private CompletableFuture<CaResult> attempt(
+      CaProfile profile, Supplier<PlacedOrder> call, Instant started, int attempt, Duration delay) {
+    Pacer pacer = pacers.get(profile.name());
+    return pacer
+        .submitAfter(delay, call)
+        .handle(
+            (order, error) -> {
+              if (error == null) {
+                return CompletableFuture.completedFuture(new CaResult(order, null, null));
+              }
+              Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+              Stage stage = cause instanceof AccountFailure ? Stage.ACCOUNT : Stage.ORDER;
+              AcmeFailure failure = AcmeFailure.classify(cause);
+              if (!failure.kind().retryable()) {
+                return CompletableFuture.completedFuture(new CaResult(null, failure, stage));
+              }
+              Optional<Duration> next =
+                  profile
+                      .retry()
+                      .nextDelay(attempt, failure.retryAfter(), started, clock.instant());
+              if (next.isEmpty()) {
+                LOGGER.warn(
+                    "ca retries exhausted: profile={} attempts={} problem={}",
+                    profile.name(),
+                    attempt,
+                    failure.problem().getType());
+                return CompletableFuture.completedFuture(new CaResult(null, failure, stage));
+              }
+              metrics.retried(failure.kind());
+              LOGGER.info(
+                  "ca call failed, retrying: profile={} attempt={} kind={} delayMs={} problem={}",
+                  profile.name(),
+                  attempt,
+                  failure.kind(),
+                  next.get().toMillis(),
+                  failure.problem().getDetail());
+              return attempt(profile, call, started, attempt + 1, next.get());
+            })
+        .thenCompose(f -> f);
+  }
+
+  private OrderRecord record(
+      RenewalRequested request, CaProfile profile, OrderRecordState state, PlacedOrder order) {
+    return OrderRecord.newBuilder()
+        .setRequestId(request.getRequestId())
+        .setAttempt(request.getAttempt())
+        .setState(state)
+        .setCaProfile(profile.name())
+        .setAccountUrl(order.accountUrl())
+        .setOrderUrl(order.orderUrl())
+        .setUpdatedAt(clock.instant())
+        .build();
+  }
+
+  private OrderPlaced placed(RenewalRequested request, PlacedOrder order, boolean resumed) {
+    return OrderPlaced.newBuilder()
+        .setEventId(UUID.randomUUID().toString())
+        .setRequestId(request.getRequestId())
+        .setOccurredAt(clock.instant())
+        .setRequest(request)
+        .setAccountUrl(order.accountUrl())
+        .setOrderUrl(order.orderUrl())
+        .setFinalizeUrl(order.finalizeUrl())
+        .setAuthorizationUrls(order.authorizationUrls())
+        .setOrderStatus(order.status())
+        .setRawStatus(order.rawStatus().orElse(null))
+        .setExpires(order.expires().orElse(null))
+        .setResumed(resumed)
+        .build();
+  }
+}
