@@ -37,6 +37,7 @@ public record PipelineContext(
       Map.of("acme.key.dir", "keys", "registry.url", "http://127.0.0.1:8081");
 
   public static PipelineContext load(Settings raw) {
+    dev.renewal.serde.AvroTrust.trustEventPackages();
     Settings settings = raw.withDefaults(DEFAULTS);
     List<String> problems = new ArrayList<>();
     Settings.Reader r = settings.reader();

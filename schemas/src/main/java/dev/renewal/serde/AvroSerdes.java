@@ -15,6 +15,7 @@ public final class AvroSerdes {
    *     schema must already be registered and serializing anything else fails
    */
   public AvroSerdes(SchemaRegistryClient registry, boolean autoRegister) {
+    AvroTrust.trustEventPackages();
     this.registry = registry;
     this.autoRegister = autoRegister;
   }

@@ -3,16 +3,20 @@ package dev.renewal.serde;
 import org.apache.avro.util.ClassSecurityValidator;
 
 /**
- * Avro 1.12 refuses to instantiate classes outside trusted packages. The generated events live in
- * {@code dev.renewal.events}; trust that package, once, in addition to Avro's own defaults.
+ * Avro 1.12 refuses to instantiate classes outside trusted packages, even to copy an enum default
+ * in a generated builder. The generated events live in {@code dev.renewal.events}. Programs set
+ * {@code -Dorg.apache.avro.SERIALIZABLE_PACKAGES=dev.renewal.events} at JVM start (the launcher and
+ * the test JVMs do); {@link #trustEventPackages()} adds the same trust to Avro's global validator
+ * for code that embeds the pipeline without that flag, and is called by the serdes and every
+ * service's start.
  */
-final class AvroTrust {
+public final class AvroTrust {
   private static final String EVENTS_PACKAGE = "dev.renewal.events.";
   private static boolean installed;
 
   private AvroTrust() {}
 
-  static synchronized void trustEventPackages() {
+  public static synchronized void trustEventPackages() {
     if (installed) {
       return;
     }

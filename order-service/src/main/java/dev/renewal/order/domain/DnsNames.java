@@ -34,14 +34,21 @@ public final class DnsNames {
       wildcard = true;
       name = name.substring(2);
     }
+    if (name.contains(":")) {
+      return Result.error("'" + input + "' is an IP address (only DNS names are ordered)");
+    }
     if (name.contains("*")) {
       return Result.error("'" + input + "': '*' is allowed only as the whole first label");
     }
     String ascii;
-    try {
-      ascii = IDN.toASCII(name, IDN.USE_STD3_ASCII_RULES).toLowerCase(Locale.ROOT);
-    } catch (IllegalArgumentException e) {
-      return Result.error("'" + input + "' is not a valid DNS name (" + e.getMessage() + ")");
+    if (name.chars().allMatch(c -> c < 0x80)) {
+      ascii = name.toLowerCase(Locale.ROOT);
+    } else {
+      try {
+        ascii = IDN.toASCII(name, IDN.USE_STD3_ASCII_RULES).toLowerCase(Locale.ROOT);
+      } catch (IllegalArgumentException e) {
+        return Result.error("'" + input + "' is not a valid DNS name (" + e.getMessage() + ")");
+      }
     }
     Optional<String> problem = check(ascii);
     if (problem.isPresent()) {
@@ -60,7 +67,7 @@ public final class DnsNames {
     }
     String[] labels = ascii.split("\\.", -1);
     if (labels.length < 2) {
-      return Optional.of("has a single label; a CA issues only for fully qualified names");
+      return Optional.of("has a single label (a CA issues only for fully qualified names)");
     }
     for (String label : labels) {
       if (label.isEmpty()) {
@@ -80,7 +87,8 @@ public final class DnsNames {
       }
     }
     if (labels[labels.length - 1].chars().allMatch(Character::isDigit)) {
-      return Optional.of("is an IP address or ends in a numeric label; only DNS names are ordered");
+      return Optional.of(
+          "is an IP address or ends in a numeric label (only DNS names are ordered)");
     }
     return Optional.empty();
   }
