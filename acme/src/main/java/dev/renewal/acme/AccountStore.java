@@ -23,7 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One ACME account per CA profile. Its key is generated once and kept in {@code
+ * One ACME account per CA profile. Its key (EC P-384) is generated once and kept in {@code
  * <keyDir>/<profile>/account.key} (owner-only), its URL in {@code account.url}; both are reused, so
  * an EAB key (often single-use at real CAs) is used once, and the account is never looked up with
  * {@code onlyReturnExisting}. Every service of the pipeline logs in with it: the key folder is
@@ -112,7 +112,7 @@ public final class AccountStore {
     if (Files.exists(file)) {
       return loadKey(profile);
     }
-    KeyPair key = KeyPairUtils.createKeyPair(384);
+    KeyPair key = KeyPairUtils.createECKeyPair("secp384r1");
     try {
       Path tmp = prepare(file);
       try (Writer out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {

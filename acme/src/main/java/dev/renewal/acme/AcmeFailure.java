@@ -36,6 +36,12 @@ public record AcmeFailure(Kind kind, Optional<Instant> retryAfter, Problem probl
   /** Problem type when the CA's answer could not be understood. */
   public static final String PROTOCOL = "urn:renewal:problem:protocol";
 
+  /**
+   * Problem type for a failure on our side that is not about the CA (a key that cannot be made or
+   * read, a bug): retrying will not help, an operator must look.
+   */
+  public static final String INTERNAL = "urn:renewal:problem:internal";
+
   public static AcmeFailure classify(Throwable error) {
     Throwable e = error;
     while (!(e instanceof AcmeException) && e.getCause() != null && e != e.getCause()) {
@@ -64,8 +70,12 @@ public record AcmeFailure(Kind kind, Optional<Instant> retryAfter, Problem probl
       return new AcmeFailure(
           Kind.TRANSIENT, Optional.empty(), simple(PROTOCOL, "unexpected answer", e));
     }
-    // A plain AcmeException: acme4j's "HTTP 5xx" without a problem body, and the like.
-    return new AcmeFailure(Kind.TRANSIENT, Optional.empty(), simple(PROTOCOL, "CA error", e));
+    if (e instanceof AcmeException) {
+      // A plain AcmeException: acme4j's "HTTP 5xx" without a problem body, and the like.
+      return new AcmeFailure(Kind.TRANSIENT, Optional.empty(), simple(PROTOCOL, "CA error", e));
+    }
+    return new AcmeFailure(
+        Kind.TERMINAL, Optional.empty(), simple(INTERNAL, "internal error", error));
   }
 
   private static Problem simple(String type, String title, Throwable e) {

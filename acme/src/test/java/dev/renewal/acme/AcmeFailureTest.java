@@ -86,6 +86,16 @@ class AcmeFailureTest {
   }
 
   @Test
+  void aFailureThatIsNotAboutTheCaIsTerminalAndInternal() {
+    AcmeFailure f =
+        AcmeFailure.classify(
+            new RuntimeException(new IllegalArgumentException("Invalid key sizes")));
+    assertThat(f.kind()).isEqualTo(AcmeFailure.Kind.TERMINAL);
+    assertThat(f.problem().getType()).isEqualTo(AcmeFailure.INTERNAL);
+    assertThat(f.problem().getDetail()).contains("Invalid key sizes");
+  }
+
+  @Test
   void statusTextsMapToTheEnumAndUnknownOnesToUnknown() {
     assertThat(Statuses.of("valid")).hasToString("VALID");
     assertThat(Statuses.of("PROCESSING")).hasToString("PROCESSING");

@@ -2,6 +2,8 @@ package dev.renewal.topics;
 
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -14,9 +16,20 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * Sends typed values to any {@link Topic} through one idempotent producer, serializing with the
  * topic's own serdes so that no caller repeats them. Thread-safe.
+ *
+ * <p>The returned futures complete on the publisher's own callback threads, never on the producer's
+ * I/O thread: work chained on them may send again, and a send that must wait for metadata would
+ * otherwise wait for the very thread it blocks (a 60 s stall at {@code max.block.ms}).
  */
 public final class Publisher implements AutoCloseable {
   private final Producer<byte[], byte[]> producer;
+  private final ExecutorService callbacks =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "publisher-callback");
+            t.setDaemon(true);
+            return t;
+          });
 
   public Publisher(Producer<byte[], byte[]> producer) {
     this.producer = producer;
@@ -48,15 +61,21 @@ public final class Publisher implements AutoCloseable {
   /** Sends bytes as they are (dead letters, replays of raw records). */
   public CompletableFuture<RecordMetadata> sendRaw(ProducerRecord<byte[], byte[]> record) {
     CompletableFuture<RecordMetadata> done = new CompletableFuture<>();
-    producer.send(
-        record,
-        (metadata, error) -> {
-          if (error != null) {
-            done.completeExceptionally(error);
-          } else {
-            done.complete(metadata);
-          }
-        });
+    try {
+      producer.send(
+          record,
+          (metadata, error) ->
+              callbacks.execute(
+                  () -> {
+                    if (error != null) {
+                      done.completeExceptionally(error);
+                    } else {
+                      done.complete(metadata);
+                    }
+                  }));
+    } catch (RuntimeException e) {
+      done.completeExceptionally(e);
+    }
     return done;
   }
 
@@ -67,5 +86,6 @@ public final class Publisher implements AutoCloseable {
   @Override
   public void close() {
     producer.close(java.time.Duration.ofSeconds(10));
+    callbacks.shutdown();
   }
 }

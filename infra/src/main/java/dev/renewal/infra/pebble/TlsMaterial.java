@@ -26,6 +26,7 @@ import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
@@ -88,7 +89,11 @@ public record TlsMaterial(Path caCertificate, Path serverCertificate, Path serve
       Files.createFile(
           material.serverKey(),
           PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(material.serverKey(), pem(serverKeys.getPrivate()), StandardCharsets.UTF_8);
+      // PKCS#8 ("PRIVATE KEY"): the SEC1 form BouncyCastle writes for a JCA EC key lacks the curve.
+      Files.writeString(
+          material.serverKey(),
+          pem(new JcaPKCS8Generator(serverKeys.getPrivate(), null).generate()),
+          StandardCharsets.UTF_8);
       return material;
     } catch (IOException | GeneralSecurityException | OperatorCreationException e) {
       throw new IllegalStateException("cannot generate TLS material in " + dir + ": " + e, e);

@@ -1,0 +1,411 @@
+package dev.renewal.order;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.renewal.acme.AccountStore;
+import dev.renewal.acme.AcmeSessions;
+import dev.renewal.acme.CaProfile;
+import dev.renewal.acme.CaProfiles;
+import dev.renewal.acme.Pacer;
+import dev.renewal.config.Settings;
+import dev.renewal.events.OrderPlaced;
+import dev.renewal.events.RenewalFailed;
+import dev.renewal.events.RenewalRequested;
+import dev.renewal.events.Stage;
+import dev.renewal.infra.EmbeddedStack;
+import dev.renewal.infra.kafka.TopicProvisioner;
+import dev.renewal.infra.pebble.PebbleServer;
+import dev.renewal.order.acme.Acme4jOrderGateway;
+import dev.renewal.order.handler.OrderMetrics;
+import dev.renewal.order.handler.OrderRecords;
+import dev.renewal.order.handler.RequestHandler;
+import dev.renewal.registry.RestSchemaRegistryClient;
+import dev.renewal.serde.AvroSerdes;
+import dev.renewal.topics.DeadLetter;
+import dev.renewal.topics.Publisher;
+import dev.renewal.topics.Topic;
+import dev.renewal.topics.TopicReader;
+import dev.renewal.topics.TopicSettings;
+import dev.renewal.topics.Topics;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+import org.shredzone.acme4j.Login;
+import org.shredzone.acme4j.Order;
+import org.slf4j.LoggerFactory;
+
+/** order-service on the real broker and registry, against Pebble from Debian's package. */
+class OrderServiceIT {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  @TempDir static Path work;
+  static EmbeddedStack stack;
+  static PebbleServer pebble;
+  static PebbleServer noncePebble;
+  static ListAppender<ILoggingEvent> logs = new ListAppender<>();
+
+  String prefix;
+  Topics topics;
+  Path keyDir;
+  final List<AutoCloseable> closeables = new ArrayList<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    stack =
+        EmbeddedStack.start(
+            work.resolve("stack"), 0, 0, new TopicSettings("", 3, (short) 1, 3_600_000));
+    pebble = PebbleServer.start(PebbleServer.Options.defaults(work.resolve("pebble"), 5002));
+    noncePebble =
+        PebbleServer.start(
+            PebbleServer.Options.defaults(work.resolve("pebble-nonce"), 5002)
+                .withEnvironment(Map.of("PEBBLE_WFE_NONCEREJECT", "30")));
+    logs.start();
+    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(logs);
+  }
+
+  @AfterAll
+  static void stop() {
+    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
+    if (noncePebble != null) {
+      noncePebble.close();
+    }
+    if (pebble != null) {
+      pebble.close();
+    }
+    if (stack != null) {
+      stack.close();
+    }
+  }
+
+  @BeforeEach
+  void topics(TestInfo info) throws Exception {
+    prefix = info.getTestMethod().orElseThrow().getName() + ".";
+    topics =
+        Topics.create(
+            new TopicSettings(prefix, 3, (short) 1, 3_600_000),
+            new AvroSerdes(new RestSchemaRegistryClient(stack.registryUrl()), true));
+    try (Admin admin = Admin.create(stack.clientProps())) {
+      TopicProvisioner.ensure(admin, topics.all(), (short) 1);
+    }
+    keyDir = work.resolve("keys-" + prefix);
+  }
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeables.get(i).close();
+    }
+  }
+
+  private Settings settings(PebbleServer ca) {
+    return Settings.of(
+        Map.of(
+            "kafka.bootstrap.servers",
+            stack.bootstrapServers(),
+            "registry.url",
+            stack.registryUrl().toString(),
+            "topics.prefix",
+            prefix,
+            "ca.profiles",
+            "pebble",
+            "ca.pebble.directory.url",
+            ca.directoryUrl().toString(),
+            "ca.pebble.trust.pem",
+            ca.trustPem().toString(),
+            "ca.pebble.terms.agreed",
+            "true",
+            "ca.pebble.contact",
+            "mailto:ops@example.com",
+            "acme.key.dir",
+            keyDir.toString(),
+            "order.group.id",
+            "order-" + prefix));
+  }
+
+  private OrderServiceApp startService(PebbleServer ca) {
+    OrderServiceApp app = OrderServiceApp.start(settings(ca));
+    closeables.add(app);
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!app.ready() && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    return app;
+  }
+
+  private Publisher publisher() {
+    Publisher p = Publisher.create(stack.clientProps(), "it-publisher");
+    closeables.add(p);
+    return p;
+  }
+
+  static RenewalRequested request(String id, String profile, String... names) {
+    return RenewalRequested.newBuilder()
+        .setEventId(UUID.randomUUID().toString())
+        .setRequestId(id)
+        .setOccurredAt(Instant.now())
+        .setCertificateName("it-" + id.substring(0, 8))
+        .setDnsNames(List.of(names))
+        .setCaProfile(profile)
+        .build();
+  }
+
+  private <K, V> List<ConsumerRecord<K, V>> await(Topic<K, V> topic, int count) {
+    return new TopicReader(stack.clientProps()).await(topic, r -> true, count, WAIT);
+  }
+
+  private <K, V> List<ConsumerRecord<K, V>> readAll(Topic<K, V> topic) {
+    return new TopicReader(stack.clientProps()).readAll(topic, Duration.ofSeconds(10));
+  }
+
+  private Login login(PebbleServer ca) throws Exception {
+    CaProfile profile =
+        CaProfiles.from(settings(ca).withDefaults(Map.of())).get("pebble").orElseThrow();
+    return new AccountStore(keyDir).existingLogin(profile, new AcmeSessions().session(profile));
+  }
+
+  @Test
+  void aRequestBecomesAnOrderThatPebbleKnows() throws Exception {
+    startService(pebble);
+    String id = UUID.randomUUID().toString();
+    publisher()
+        .send(
+            topics.renewalRequested, id, request(id, "pebble", "shop.example", "www.shop.example"))
+        .get();
+
+    OrderPlaced placed = await(topics.orderPlaced, 1).get(0).value();
+    assertThat(placed.getRequestId()).isEqualTo(id);
+    assertThat(placed.getAuthorizationUrls()).hasSize(2);
+    assertThat(placed.getResumed()).isFalse();
+
+    Order order = login(pebble).bindOrder(URI.create(placed.getOrderUrl()).toURL());
+    order.fetch();
+    assertThat(order.getIdentifiers())
+        .extracting(i -> i.getDomain())
+        .containsExactlyInAnyOrder("shop.example", "www.shop.example");
+    assertThat(order.getLocation().toString()).isEqualTo(placed.getOrderUrl());
+
+    Path key =
+        new AccountStore(keyDir)
+            .keyFile(CaProfiles.from(settings(pebble)).get("pebble").orElseThrow());
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key)))
+        .isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key.getParent())))
+        .isEqualTo("rwx------");
+  }
+
+  @Test
+  void theSameRequestPublishedTwiceGivesOneOrder() throws Exception {
+    OrderServiceApp app = startService(pebble);
+    String id = UUID.randomUUID().toString();
+    RenewalRequested request = request(id, "pebble", "twice.example");
+    Publisher publisher = publisher();
+    publisher.send(topics.renewalRequested, id, request).get();
+    publisher.send(topics.renewalRequested, id, request).get();
+    await(topics.orderPlaced, 1);
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (app.metrics().snapshot().get("requests.received") < 2 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    Thread.sleep(500);
+    assertThat(readAll(topics.orderPlaced)).hasSize(1);
+    assertThat(app.metrics().snapshot())
+        .containsEntry("requests.duplicate", 1L)
+        .containsEntry("orders.placed", 1L);
+  }
+
+  /**
+   * A producer that dies (throws) when asked to announce an order: a crash right after the record.
+   */
+  static final class CrashBeforeAnnounce extends KafkaProducer<byte[], byte[]> {
+    private final String crashTopic;
+
+    CrashBeforeAnnounce(Map<String, Object> props, String crashTopic) {
+      super(props, new ByteArraySerializer(), new ByteArraySerializer());
+      this.crashTopic = crashTopic;
+    }
+
+    @Override
+    public Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record, Callback callback) {
+      if (record.topic().equals(crashTopic)) {
+        throw new IllegalStateException("simulated crash before OrderPlaced");
+      }
+      return super.send(record, callback);
+    }
+  }
+
+  @Test
+  void aServiceRestartedBetweenNewOrderAndTheAnnouncementResumesWithoutASecondOrder()
+      throws Exception {
+    String id = UUID.randomUUID().toString();
+    RenewalRequested request = request(id, "pebble", "resume.example");
+    // First life: newOrder succeeds, the record is written, then the process dies before
+    // OrderPlaced.
+    Map<String, Object> props = new HashMap<>(stack.clientProps());
+    props.put("acks", "all");
+    Publisher crashing = new Publisher(new CrashBeforeAnnounce(props, topics.orderPlaced.name()));
+    closeables.add(crashing);
+    ExecutorService workers = Executors.newFixedThreadPool(2);
+    ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+    closeables.add(workers::shutdownNow);
+    closeables.add(scheduler::shutdownNow);
+    CaProfiles profiles = CaProfiles.from(settings(pebble));
+    OrderRecords firstRecords =
+        new OrderRecords(topics.orderRecords, crashing, stack.clientProps());
+    RequestHandler firstLife =
+        new RequestHandler(
+            profiles,
+            Map.of("pebble", new Pacer(2, 100, workers, scheduler)),
+            new Acme4jOrderGateway(new AcmeSessions(), new AccountStore(keyDir)),
+            firstRecords,
+            crashing,
+            topics,
+            Clock.systemUTC(),
+            new OrderMetrics());
+    CompletableFuture<Void> died = firstLife.handle(id, request);
+    assertThat(died).failsWithin(WAIT);
+    String recordedOrder = firstRecords.get(id).orElseThrow().getOrderUrl();
+    assertThat(readAll(topics.orderPlaced)).isEmpty();
+
+    // Second life: the real service; the request is delivered again (its offset was never
+    // committed).
+    OrderServiceApp app = startService(pebble);
+    publisher().send(topics.renewalRequested, id, request).get();
+    OrderPlaced placed = await(topics.orderPlaced, 1).get(0).value();
+    assertThat(placed.getOrderUrl()).isEqualTo(recordedOrder);
+    assertThat(placed.getResumed()).isTrue();
+    assertThat(app.metrics().snapshot())
+        .containsEntry("orders.resumed", 1L)
+        .containsEntry("orders.placed", 1L);
+  }
+
+  @Test
+  void garbageBytesLandInTheDeadLetterTopicAndTheNextRequestStillGoesThrough() throws Exception {
+    startService(pebble);
+    byte[] garbage = "{\"this is\": \"not avro\"}".getBytes(StandardCharsets.UTF_8);
+    try (KafkaProducer<byte[], byte[]> raw =
+        new KafkaProducer<>(
+            stack.clientProps(), new ByteArraySerializer(), new ByteArraySerializer())) {
+      // Same partition as the valid request after it, so that the poison record comes first.
+      String id = UUID.randomUUID().toString();
+      int partition =
+          org.apache.kafka.common.utils.Utils.toPositive(
+                  org.apache.kafka.common.utils.Utils.murmur2(id.getBytes(StandardCharsets.UTF_8)))
+              % 3;
+      raw.send(
+              new ProducerRecord<>(
+                  topics.renewalRequested.name(),
+                  partition,
+                  "junk".getBytes(StandardCharsets.UTF_8),
+                  garbage))
+          .get();
+      raw.flush();
+      publisher()
+          .send(topics.renewalRequested, id, request(id, "pebble", "after-poison.example"))
+          .get();
+      assertThat(await(topics.orderPlaced, 1).get(0).value().getRequestId()).isEqualTo(id);
+    }
+    ConsumerRecord<byte[], byte[]> dead = await(topics.renewalRequestedDlq, 1).get(0);
+    assertThat(dead.value()).isEqualTo(garbage);
+    assertThat(new String(dead.key(), StandardCharsets.UTF_8)).isEqualTo("junk");
+    assertThat(DeadLetter.header(dead.headers(), DeadLetter.REASON)).contains("magic byte");
+    assertThat(DeadLetter.header(dead.headers(), DeadLetter.SOURCE_TOPIC))
+        .isEqualTo(topics.renewalRequested.name());
+    assertThat(DeadLetter.header(dead.headers(), DeadLetter.SOURCE_OFFSET)).isEqualTo("0");
+  }
+
+  @Test
+  void anUnknownProfileGivesRenewalFailedAndNoOrder() throws Exception {
+    startService(pebble);
+    String id = UUID.randomUUID().toString();
+    RenewalRequested request = request(id, "zerossl", "unknown-profile.example");
+    publisher().send(topics.renewalRequested, id, request).get();
+    RenewalFailed failed = await(topics.renewalFailed, 1).get(0).value();
+    assertThat(failed.getStage()).isEqualTo(Stage.REQUEST_VALIDATION);
+    assertThat(failed.getProblem().getType()).isEqualTo("urn:renewal:problem:unknown-ca-profile");
+    assertThat(failed.getProblem().getDetail()).contains("'zerossl'");
+    assertThat(failed.getRequest()).isEqualTo(request);
+    assertThat(readAll(topics.orderPlaced)).isEmpty();
+  }
+
+  @Test
+  void withThirtyPercentOfNoncesRejectedNothingFails() throws Exception {
+    OrderServiceApp app = startService(noncePebble);
+    Publisher publisher = publisher();
+    int n = 12;
+    for (int i = 0; i < n; i++) {
+      String id = UUID.randomUUID().toString();
+      publisher.send(
+          topics.renewalRequested,
+          id,
+          request(id, "pebble", "nonce" + i + ".example", "www.nonce" + i + ".example"));
+    }
+    publisher.flush();
+    assertThat(await(topics.orderPlaced, n)).hasSize(n);
+    assertThat(readAll(topics.renewalFailed)).isEmpty();
+    assertThat(app.metrics().snapshot()).containsEntry("orders.placed", (long) n);
+  }
+
+  @Test
+  void noPrivateKeyAppearsInAnyEventOrLogLine() throws Exception {
+    startService(pebble);
+    String id = UUID.randomUUID().toString();
+    publisher().send(topics.renewalRequested, id, request(id, "pebble", "secret.example")).get();
+    assertThat(await(topics.orderPlaced, 1)).hasSize(1);
+    String key =
+        Files.readString(
+            new AccountStore(keyDir)
+                .keyFile(CaProfiles.from(settings(pebble)).get("pebble").orElseThrow()));
+    String keyBody = key.lines().filter(l -> !l.startsWith("-----")).findFirst().orElseThrow();
+    for (Topic<?, ?> topic : topics.all()) {
+      Map<String, Object> props = new HashMap<>(stack.clientProps());
+      Topic<byte[], byte[]> raw =
+          new Topic<>(
+              topic.name(),
+              org.apache.kafka.common.serialization.Serdes.ByteArray(),
+              org.apache.kafka.common.serialization.Serdes.ByteArray(),
+              3,
+              Map.of());
+      for (ConsumerRecord<byte[], byte[]> r :
+          new TopicReader(props).readAll(raw, Duration.ofSeconds(10))) {
+        String text = r.value() == null ? "" : new String(r.value(), StandardCharsets.ISO_8859_1);
+        assertThat(text).as(topic.name()).doesNotContain("PRIVATE KEY").doesNotContain(keyBody);
+      }
+    }
+    for (ILoggingEvent event : List.copyOf(logs.list)) {
+      assertThat(event.getFormattedMessage()).doesNotContain("PRIVATE KEY").doesNotContain(keyBody);
+    }
+    assertThat(logs.list).isNotEmpty();
+  }
+}

@@ -1,0 +1,76 @@
+package dev.renewal.topics;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Reads a topic from its beginning without a consumer group (nothing is committed), for tools and
+ * tests: everything up to the current end, or until enough matching records have arrived.
+ */
+public final class TopicReader {
+  private final Map<String, Object> clientProps;
+
+  public TopicReader(Map<String, Object> clientProps) {
+    this.clientProps = Map.copyOf(clientProps);
+  }
+
+  /** Every record now in {@code topic}, oldest first per partition. */
+  public <K, V> List<ConsumerRecord<K, V>> readAll(Topic<K, V> topic, Duration timeout) {
+    return read(topic, r -> true, Integer.MAX_VALUE, timeout, true);
+  }
+
+  /**
+   * Waits until {@code count} records matching {@code filter} are in {@code topic} (or the timeout
+   * passes) and returns the matching ones seen.
+   */
+  public <K, V> List<ConsumerRecord<K, V>> await(
+      Topic<K, V> topic, Predicate<ConsumerRecord<K, V>> filter, int count, Duration timeout) {
+    return read(topic, filter, count, timeout, false);
+  }
+
+  private <K, V> List<ConsumerRecord<K, V>> read(
+      Topic<K, V> topic,
+      Predicate<ConsumerRecord<K, V>> filter,
+      int count,
+      Duration timeout,
+      boolean stopAtEnd) {
+    Map<String, Object> props = new HashMap<>(clientProps);
+    props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    List<ConsumerRecord<K, V>> out = new ArrayList<>();
+    try (KafkaConsumer<K, V> consumer =
+        new KafkaConsumer<>(
+            props, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
+      List<TopicPartition> partitions = new ArrayList<>();
+      for (PartitionInfo p : consumer.partitionsFor(topic.name(), timeout)) {
+        partitions.add(new TopicPartition(p.topic(), p.partition()));
+      }
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end =
+          stopAtEnd ? consumer.endOffsets(partitions, timeout) : Map.of();
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (out.size() < count && System.nanoTime() < deadline) {
+        for (ConsumerRecord<K, V> r : consumer.poll(Duration.ofMillis(100))) {
+          if (filter.test(r)) {
+            out.add(r);
+          }
+        }
+        if (stopAtEnd
+            && partitions.stream().allMatch(tp -> consumer.position(tp, timeout) >= end.get(tp))) {
+          break;
+        }
+      }
+    }
+    return out;
+  }
+}
