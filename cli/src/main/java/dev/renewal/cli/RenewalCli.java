@@ -1,5 +1,7 @@
-package dev.renewal.infra.cli;
+package dev.renewal.cli;
 
+import dev.renewal.config.ConfigException;
+import dev.renewal.serde.AvroTrust;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,16 +11,26 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = RenewalCli.Version.class,
     description = "An event-driven ACME certificate renewal pipeline on Apache Kafka.",
-    subcommands = {StackCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {StackCommand.class, OrderServiceCommand.class, CommandLine.HelpCommand.class})
 public final class RenewalCli {
 
   public static void main(String[] args) {
+    AvroTrust.trustEventPackages();
     System.exit(commandLine().execute(args));
   }
 
   /** The command line with its subcommands, for {@code main} and the tests. */
   public static CommandLine commandLine() {
-    return new CommandLine(new RenewalCli()).setCaseInsensitiveEnumValuesAllowed(true);
+    return new CommandLine(new RenewalCli())
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .setExecutionExceptionHandler(
+            (e, cmd, parsed) -> {
+              if (e instanceof ConfigException) {
+                cmd.getErr().println(cmd.getCommandName() + ": " + e.getMessage());
+                return 2;
+              }
+              throw e;
+            });
   }
 
   /** Prints the version from the jar's manifest, or "development" when run from classes. */

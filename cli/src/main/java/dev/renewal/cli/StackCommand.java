@@ -1,4 +1,4 @@
-package dev.renewal.infra.cli;
+package dev.renewal.cli;
 
 import dev.renewal.infra.EmbeddedStack;
 import dev.renewal.topics.Topic;

@@ -1,4 +1,4 @@
-package dev.renewal.infra.cli;
+package dev.renewal.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -59,8 +59,8 @@ class RenewalStackCommandIT {
       assertThat(text)
           .as(Files.readString(work.resolve("stderr.log")))
           .contains("renewal stack is up");
-      Matcher bootstrap = Pattern.compile("kafka bootstrap\\s+(\\S+)").matcher(text);
-      Matcher registry = Pattern.compile("schema registry\\s+(\\S+)").matcher(text);
+      Matcher bootstrap = Pattern.compile("(?m)^  kafka bootstrap +(\\S+)$").matcher(text);
+      Matcher registry = Pattern.compile("(?m)^  schema registry +(http\\S+)$").matcher(text);
       assertThat(bootstrap.find()).isTrue();
       assertThat(registry.find()).isTrue();
       assertThat(text).contains("acme.http01.responses").contains("compact");
