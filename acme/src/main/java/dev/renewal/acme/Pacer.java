@@ -41,14 +41,22 @@ public final class Pacer {
   /** Runs {@code operation} on a worker when the limits allow; completes with its result. */
   public <T> CompletableFuture<T> submit(Supplier<T> operation) {
     CompletableFuture<T> result = new CompletableFuture<>();
+    // The slot is released before the future completes, so that work chained on it finds the
+    // slot free (and a caller that saw the result sees the slot released).
     Runnable task =
         () -> {
+          T value = null;
+          Throwable error = null;
           try {
-            result.complete(operation.get());
+            value = operation.get();
           } catch (RuntimeException | Error e) {
-            result.completeExceptionally(e);
-          } finally {
-            finished();
+            error = e;
+          }
+          finished();
+          if (error != null) {
+            result.completeExceptionally(error);
+          } else {
+            result.complete(value);
           }
         };
     synchronized (this) {
