@@ -1,19 +1,11 @@
 package dev.renewal.acme;
 
-import java.io.IOException;
-import java.io.InputStream;
+import dev.renewal.tls.TrustedCertificates;
 import java.net.http.HttpClient;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.Security;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.shredzone.acme4j.Session;
 import org.shredzone.acme4j.connector.NetworkSettings;
@@ -51,7 +43,10 @@ public final class AcmeSessions {
     SSLContext ssl =
         profile
             .trustPem()
-            .map(p -> sslContexts.computeIfAbsent(profile.name(), n -> load(p)))
+            .map(
+                p ->
+                    sslContexts.computeIfAbsent(
+                        profile.name(), n -> TrustedCertificates.sslContext(p)))
             .orElse(null);
     Session session =
         new Session(
@@ -71,27 +66,5 @@ public final class AcmeSessions {
             });
     session.networkSettings().setTimeout(profile.httpTimeout());
     return session;
-  }
-
-  private static SSLContext load(Path pem) {
-    try (InputStream in = Files.newInputStream(pem)) {
-      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-      trust.load(null, null);
-      int i = 0;
-      for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-        trust.setCertificateEntry("ca-" + i++, c);
-      }
-      if (i == 0) {
-        throw new IllegalStateException(pem + " holds no certificate");
-      }
-      TrustManagerFactory tmf =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(trust);
-      SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, tmf.getTrustManagers(), null);
-      return context;
-    } catch (IOException | GeneralSecurityException e) {
-      throw new IllegalStateException("cannot load trusted certificates from " + pem + ": " + e, e);
-    }
   }
 }

@@ -3,8 +3,8 @@ package dev.renewal.infra.pebble;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.renewal.infra.kafka.EmbeddedKafka;
+import dev.renewal.tls.TrustedCertificates;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,10 +12,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -176,7 +171,7 @@ public final class PebbleServer implements AutoCloseable {
       builder.environment().putAll(options.environment());
       pebble = builder.start();
 
-      SSLContext ssl = sslContext(tls.caCertificate());
+      SSLContext ssl = TrustedCertificates.sslContext(tls.caCertificate());
       PebbleServer server =
           new PebbleServer(
               pebble, challtestsrv, port, managementPort, challManagement, dnsPort, tls, ssl);
@@ -240,24 +235,6 @@ public final class PebbleServer implements AutoCloseable {
       }
     }
     throw new IOException("Pebble did not answer within " + timeout, last);
-  }
-
-  static SSLContext sslContext(Path caPem) {
-    try (InputStream in = Files.newInputStream(caPem)) {
-      X509Certificate ca =
-          (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
-      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-      trust.load(null, null);
-      trust.setCertificateEntry("ca", ca);
-      TrustManagerFactory tmf =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(trust);
-      SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, tmf.getTrustManagers(), null);
-      return context;
-    } catch (IOException | GeneralSecurityException e) {
-      throw new IllegalStateException("cannot load " + caPem + ": " + e, e);
-    }
   }
 
   /** An HTTP client that trusts this Pebble's TLS certificate. */
