@@ -5,11 +5,13 @@ import dev.renewal.acme.Pacer;
 import dev.renewal.acme.PipelineContext;
 import dev.renewal.config.ConfigException;
 import dev.renewal.config.Settings;
+import dev.renewal.events.OrderRecord;
+import dev.renewal.events.RenewalRequested;
 import dev.renewal.order.acme.Acme4jOrderGateway;
 import dev.renewal.order.handler.OrderMetrics;
-import dev.renewal.order.handler.OrderRecords;
-import dev.renewal.order.handler.OrderService;
 import dev.renewal.order.handler.RequestHandler;
+import dev.renewal.topics.CompactedStore;
+import dev.renewal.topics.ConsumerLoop;
 import dev.renewal.topics.Publisher;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -33,13 +35,16 @@ public final class OrderServiceApp implements AutoCloseable {
   public static final Map<String, String> DEFAULTS =
       Map.of("order.group.id", "renewal-order-service", "order.max.pending", "10000");
 
-  private final OrderService service;
+  /** The service name in logs, client ids and dead-letter headers. */
+  public static final String SERVICE = "order-service";
+
+  private final ConsumerLoop<RenewalRequested> service;
   private final Publisher publisher;
   private final List<ExecutorService> executors;
   private final OrderMetrics metrics;
 
   private OrderServiceApp(
-      OrderService service,
+      ConsumerLoop<RenewalRequested> service,
       Publisher publisher,
       List<ExecutorService> executors,
       OrderMetrics metrics) {
@@ -71,8 +76,9 @@ public final class OrderServiceApp implements AutoCloseable {
           name,
           new Pacer(profile.maxInFlight(), profile.maxRequestsPerSecond(), workers, scheduler));
     }
-    Publisher publisher = Publisher.create(ctx.kafka(), OrderService.SERVICE);
-    OrderRecords records = new OrderRecords(ctx.topics().orderRecords, publisher, ctx.kafka());
+    Publisher publisher = Publisher.create(ctx.kafka(), SERVICE);
+    CompactedStore<OrderRecord> records =
+        new CompactedStore<>(ctx.topics().orderRecords, publisher, ctx.kafka());
     OrderMetrics metrics = new OrderMetrics();
     RequestHandler handler =
         new RequestHandler(
@@ -84,17 +90,17 @@ public final class OrderServiceApp implements AutoCloseable {
             ctx.topics(),
             Clock.systemUTC(),
             metrics);
-    OrderService service =
-        new OrderService(
+    ConsumerLoop<RenewalRequested> service =
+        new ConsumerLoop<>(
+            SERVICE,
             ctx.kafka(),
             groupId,
             ctx.topics().renewalRequested,
             ctx.topics().renewalRequestedDlq.name(),
-            handler,
-            records,
             publisher,
-            metrics,
-            maxPending);
+            maxPending,
+            new ConsumerLoop.Callbacks<>(
+                handler::handle, records::load, records::unload, metrics::deadLettered));
     service.start();
     return new OrderServiceApp(service, publisher, executors, metrics);
   }

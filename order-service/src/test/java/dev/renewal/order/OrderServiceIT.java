@@ -12,6 +12,7 @@ import dev.renewal.acme.CaProfiles;
 import dev.renewal.acme.Pacer;
 import dev.renewal.config.Settings;
 import dev.renewal.events.OrderPlaced;
+import dev.renewal.events.OrderRecord;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.Stage;
@@ -20,10 +21,10 @@ import dev.renewal.infra.kafka.TopicProvisioner;
 import dev.renewal.infra.pebble.PebbleServer;
 import dev.renewal.order.acme.Acme4jOrderGateway;
 import dev.renewal.order.handler.OrderMetrics;
-import dev.renewal.order.handler.OrderRecords;
 import dev.renewal.order.handler.RequestHandler;
 import dev.renewal.registry.RestSchemaRegistryClient;
 import dev.renewal.serde.AvroSerdes;
+import dev.renewal.topics.CompactedStore;
 import dev.renewal.topics.DeadLetter;
 import dev.renewal.topics.Publisher;
 import dev.renewal.topics.Topic;
@@ -281,8 +282,8 @@ class OrderServiceIT {
     closeables.add(workers::shutdownNow);
     closeables.add(scheduler::shutdownNow);
     CaProfiles profiles = CaProfiles.from(settings(pebble));
-    OrderRecords firstRecords =
-        new OrderRecords(topics.orderRecords, crashing, stack.clientProps());
+    CompactedStore<OrderRecord> firstRecords =
+        new CompactedStore<>(topics.orderRecords, crashing, stack.clientProps());
     RequestHandler firstLife =
         new RequestHandler(
             profiles,

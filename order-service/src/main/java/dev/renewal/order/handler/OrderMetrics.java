@@ -34,7 +34,7 @@ public final class OrderMetrics {
     duplicates.increment();
   }
 
-  void deadLettered() {
+  public void deadLettered() {
     deadLettered.increment();
   }
 

@@ -15,6 +15,7 @@ import dev.renewal.order.acme.AccountFailure;
 import dev.renewal.order.acme.OrderGateway;
 import dev.renewal.order.acme.PlacedOrder;
 import dev.renewal.order.domain.RequestValidator;
+import dev.renewal.topics.CompactedStore;
 import dev.renewal.topics.Publisher;
 import dev.renewal.topics.Topics;
 import java.time.Clock;
@@ -42,7 +43,7 @@ public final class RequestHandler {
   private final CaProfiles profiles;
   private final Map<String, Pacer> pacers;
   private final OrderGateway gateway;
-  private final OrderRecords records;
+  private final CompactedStore<OrderRecord> records;
   private final Publisher publisher;
   private final Topics topics;
   private final RequestValidator validator;
@@ -54,7 +55,7 @@ public final class RequestHandler {
       CaProfiles profiles,
       Map<String, Pacer> pacers,
       OrderGateway gateway,
-      OrderRecords records,
+      CompactedStore<OrderRecord> records,
       Publisher publisher,
       Topics topics,
       Clock clock,
@@ -165,13 +166,19 @@ public final class RequestHandler {
     PlacedOrder order = result.order();
     OrderRecord placed = record(request, profile, OrderRecordState.PLACED, order);
     CompletableFuture<Void> recorded =
-        resumed ? CompletableFuture.completedFuture(null) : records.put(placed);
+        resumed
+            ? CompletableFuture.completedFuture(null)
+            : records.put(placed.getRequestId(), placed);
     return recorded
         .thenCompose(
             v ->
                 publisher.send(
                     topics.orderPlaced, request.getRequestId(), placed(request, order, resumed)))
-        .thenCompose(v -> records.put(record(request, profile, OrderRecordState.EMITTED, order)))
+        .thenCompose(
+            v ->
+                records.put(
+                    request.getRequestId(),
+                    record(request, profile, OrderRecordState.EMITTED, order)))
         .thenRun(
             () -> {
               metrics.placed(resumed);
@@ -221,7 +228,7 @@ public final class RequestHandler {
         retryable);
     return publisher
         .send(topics.renewalFailed, raw.getRequestId(), failed)
-        .thenCompose(v -> records.put(record));
+        .thenCompose(v -> records.put(record.getRequestId(), record));
   }
 
   /** The CA's answer: an order, or a classified failure and the stage it happened at. */

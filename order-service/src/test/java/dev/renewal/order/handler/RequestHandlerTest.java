@@ -18,6 +18,7 @@ import dev.renewal.order.acme.OrderGateway;
 import dev.renewal.order.acme.PlacedOrder;
 import dev.renewal.registry.InMemorySchemaRegistryClient;
 import dev.renewal.serde.AvroSerdes;
+import dev.renewal.topics.CompactedStore;
 import dev.renewal.topics.Publisher;
 import dev.renewal.topics.TopicSettings;
 import dev.renewal.topics.Topics;
@@ -84,7 +85,8 @@ class RequestHandlerTest {
   private final MockProducer<byte[], byte[]> producer =
       new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
   private final Publisher publisher = new Publisher(producer);
-  private final OrderRecords records = new OrderRecords(topics.orderRecords, publisher, Map.of());
+  private final CompactedStore<OrderRecord> records =
+      new CompactedStore<>(topics.orderRecords, publisher, Map.of());
   private final ScriptedCa ca = new ScriptedCa();
   private final OrderMetrics metrics = new OrderMetrics();
   private final RequestHandler handler =
@@ -220,6 +222,7 @@ class RequestHandlerTest {
   void aRecordedButUnannouncedOrderIsReReadAndAnnouncedNotCreatedAgain() throws Exception {
     records
         .put(
+            ID,
             OrderRecord.newBuilder()
                 .setRequestId(ID)
                 .setAttempt(1)

@@ -1,11 +1,6 @@
-package dev.renewal.order.handler;
+package dev.renewal.topics;
 
-import dev.renewal.events.RenewalRequested;
 import dev.renewal.serde.UndecodableRecordException;
-import dev.renewal.topics.DeadLetter;
-import dev.renewal.topics.OffsetTracker;
-import dev.renewal.topics.Publisher;
-import dev.renewal.topics.Topic;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
@@ -14,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -28,21 +25,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The consumer loop of order-service. Its thread only polls, decodes, hands each request to the
- * {@link RequestHandler} and commits offsets of finished work; it never waits on the CA. Records it
- * cannot decode go to the dead-letter topic with the reason; then the next record is processed.
- * When too much work is pending, it pauses its partitions instead of reading further.
+ * The consumer loop every service runs. Its thread only polls, decodes, hands each value to the
+ * service's handler (which returns at once with a future) and commits offsets of finished work; it
+ * never waits on a CA. Records it cannot decode, and records whose handling failed unexpectedly, go
+ * to the dead-letter topic with the reason; the next record is processed. Offsets are committed per
+ * partition only up to the oldest record still in progress (at-least-once). When too much work is
+ * pending, the loop pauses its partitions instead of reading further.
  */
-public final class OrderService implements AutoCloseable {
-  private static final Logger LOGGER = LoggerFactory.getLogger(OrderService.class);
-  public static final String SERVICE = "order-service";
+public final class ConsumerLoop<V> implements AutoCloseable {
+  private static final Logger LOGGER = LoggerFactory.getLogger(ConsumerLoop.class);
 
-  private final Topic<String, RenewalRequested> requests;
+  /** What the loop calls; the handler returns a future and never blocks. */
+  public record Callbacks<V>(
+      BiFunction<String, V, CompletableFuture<Void>> handler,
+      Consumer<Collection<Integer>> onAssigned,
+      Consumer<Collection<Integer>> onRevoked,
+      Runnable onDeadLetter) {}
+
+  private final String service;
+  private final Topic<String, V> input;
   private final String dlqTopic;
-  private final RequestHandler handler;
-  private final OrderRecords records;
+  private final Callbacks<V> callbacks;
   private final Publisher publisher;
-  private final OrderMetrics metrics;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final OffsetTracker offsets = new OffsetTracker();
   private final int maxPending;
@@ -51,46 +55,49 @@ public final class OrderService implements AutoCloseable {
   private volatile boolean running = true;
   private volatile boolean ready;
 
-  public OrderService(
+  public ConsumerLoop(
+      String service,
       Map<String, Object> clientProps,
       String groupId,
-      Topic<String, RenewalRequested> requests,
+      Topic<String, V> input,
       String dlqTopic,
-      RequestHandler handler,
-      OrderRecords records,
       Publisher publisher,
-      OrderMetrics metrics,
-      int maxPending) {
-    this.requests = requests;
+      int maxPending,
+      Callbacks<V> callbacks) {
+    this.service = service;
+    this.input = input;
     this.dlqTopic = dlqTopic;
-    this.handler = handler;
-    this.records = records;
     this.publisher = publisher;
-    this.metrics = metrics;
     this.maxPending = maxPending;
+    this.callbacks = callbacks;
     Map<String, Object> props = new HashMap<>(clientProps);
     props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, SERVICE + "-" + groupId);
+    props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, service + "-" + groupId);
     this.consumer =
         new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    this.thread = new Thread(this::run, SERVICE + "-consumer");
+    this.thread = new Thread(this::run, service + "-consumer");
   }
 
-  public OrderService start() {
+  public ConsumerLoop<V> start() {
     thread.start();
     return this;
   }
 
-  /** True once partitions are assigned and their records loaded. */
+  /** True once partitions are assigned and the service's records for them loaded. */
   public boolean ready() {
     return ready;
   }
 
+  /** Records handed to the handler and not finished yet. */
+  public int inProgress() {
+    return offsets.inProgress();
+  }
+
   private void run() {
     try {
-      consumer.subscribe(List.of(requests.name()), new Rebalance());
+      consumer.subscribe(List.of(input.name()), new Rebalance());
       boolean paused = false;
       while (running) {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
@@ -101,7 +108,7 @@ public final class OrderService implements AutoCloseable {
         if (full && !paused) {
           consumer.pause(consumer.assignment());
           paused = true;
-          LOGGER.info("pausing: {} requests in progress", offsets.inProgress());
+          LOGGER.info("pausing: service={} inProgress={}", service, offsets.inProgress());
         } else if (!full && paused) {
           consumer.resume(consumer.paused());
           paused = false;
@@ -110,7 +117,7 @@ public final class OrderService implements AutoCloseable {
     } catch (WakeupException e) {
       // close() was called
     } catch (RuntimeException e) {
-      LOGGER.error("order-service consumer stopped on an unexpected error", e);
+      LOGGER.error("consumer loop stopped on an unexpected error: service={}", service, e);
     } finally {
       try {
         commit();
@@ -126,10 +133,10 @@ public final class OrderService implements AutoCloseable {
     TopicPartition tp = new TopicPartition(record.topic(), record.partition());
     offsets.started(tp, record.offset());
     String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
-    RenewalRequested request;
+    V value;
     try {
-      request =
-          requests
+      value =
+          input
               .valueSerde()
               .deserializer()
               .deserialize(record.topic(), record.headers(), record.value());
@@ -139,13 +146,13 @@ public final class OrderService implements AutoCloseable {
       deadLetter(record, tp, reason, e);
       return;
     }
-    if (request == null) {
-      deadLetter(record, tp, "empty value (a tombstone is not a renewal request)", null);
+    if (value == null) {
+      deadLetter(record, tp, "empty value (a tombstone is not an event)", null);
       return;
     }
     CompletableFuture<Void> work;
     try {
-      work = handler.handle(key, request);
+      work = callbacks.handler().apply(key, value);
     } catch (RuntimeException e) {
       work = CompletableFuture.failedFuture(e);
     }
@@ -155,17 +162,19 @@ public final class OrderService implements AutoCloseable {
             offsets.finished(tp, record.offset());
           } else {
             LOGGER.error(
-                "request could not be handled, sending it to the dead-letter topic: requestId={}",
-                request.getRequestId(),
+                "record could not be handled, sending it to the dead-letter topic: service={}"
+                    + " key={}",
+                service,
+                key,
                 e);
-            deadLetter(record, tp, "internal error while handling the request: " + e, e);
+            deadLetter(record, tp, "internal error while handling the record: " + e, e);
           }
         });
   }
 
   private void deadLetter(
       ConsumerRecord<byte[], byte[]> record, TopicPartition tp, String reason, Throwable error) {
-    metrics.deadLettered();
+    callbacks.onDeadLetter().run();
     LOGGER.warn(
         "dead-lettering a record: topic={} partition={} offset={} reason={}",
         record.topic(),
@@ -173,7 +182,7 @@ public final class OrderService implements AutoCloseable {
         record.offset(),
         reason);
     publisher
-        .sendRaw(DeadLetter.of(record, dlqTopic, reason, error, SERVICE))
+        .sendRaw(DeadLetter.of(record, dlqTopic, reason, error, service))
         .whenComplete(
             (m, e) -> {
               if (e != null) {
@@ -215,15 +224,14 @@ public final class OrderService implements AutoCloseable {
       if (!commit.isEmpty()) {
         consumer.commitSync(commit);
       }
-      records.unload(
-          partitions.stream().map(TopicPartition::partition).toList(), requests.partitions());
+      callbacks.onRevoked().accept(partitions.stream().map(TopicPartition::partition).toList());
     }
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-      records.load(partitions.stream().map(TopicPartition::partition).toList());
+      callbacks.onAssigned().accept(partitions.stream().map(TopicPartition::partition).toList());
       ready = true;
-      LOGGER.info("partitions assigned: {}", partitions);
+      LOGGER.info("partitions assigned: service={} partitions={}", service, partitions);
     }
   }
 

@@ -1,0 +1,104 @@
+package dev.renewal.topics;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.utils.Utils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A service's own records on a compacted topic, materialized in memory for the partitions this
+ * instance owns. The topic is co-partitioned with the topic the service consumes (same key, same
+ * partition count), so the instance that owns a key's input partition is the only writer of its
+ * record. Records of newly assigned partitions are read to their end before their input is
+ * processed.
+ */
+public final class CompactedStore<V> {
+  private static final Logger LOGGER = LoggerFactory.getLogger(CompactedStore.class);
+  private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+  private final Topic<String, V> topic;
+  private final Publisher publisher;
+  private final Map<String, Object> clientProps;
+  private final Map<String, V> byKey = new ConcurrentHashMap<>();
+
+  public CompactedStore(
+      Topic<String, V> topic, Publisher publisher, Map<String, Object> clientProps) {
+    this.topic = topic;
+    this.publisher = publisher;
+    this.clientProps = Map.copyOf(clientProps);
+  }
+
+  /** Reads the records of {@code partitions} to their end; returns what was loaded. */
+  public Map<String, V> load(Collection<Integer> partitions) {
+    Map<String, V> loaded = new HashMap<>();
+    if (partitions.isEmpty()) {
+      return loaded;
+    }
+    long started = System.nanoTime();
+    Map<String, Object> props = new HashMap<>(clientProps);
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    List<TopicPartition> tps =
+        partitions.stream().map(p -> new TopicPartition(topic.name(), p)).toList();
+    try (KafkaConsumer<String, V> consumer =
+        new KafkaConsumer<>(
+            props, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
+      consumer.assign(tps);
+      consumer.seekToBeginning(tps);
+      Map<TopicPartition, Long> end = consumer.endOffsets(tps, TIMEOUT);
+      long deadline = System.nanoTime() + TIMEOUT.toNanos();
+      while (tps.stream().anyMatch(tp -> consumer.position(tp, TIMEOUT) < end.get(tp))) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("timed out loading " + topic.name() + " " + partitions);
+        }
+        for (ConsumerRecord<String, V> r : consumer.poll(Duration.ofMillis(100))) {
+          if (r.value() == null) {
+            loaded.remove(r.key());
+          } else {
+            loaded.put(r.key(), r.value());
+          }
+        }
+      }
+    }
+    byKey.putAll(loaded);
+    LOGGER.info(
+        "records loaded: topic={} partitions={} records={} ms={}",
+        topic.name(),
+        partitions,
+        loaded.size(),
+        (System.nanoTime() - started) / 1_000_000);
+    return loaded;
+  }
+
+  /** Forgets the records of partitions this instance no longer owns. */
+  public void unload(Collection<Integer> partitions) {
+    byKey.keySet().removeIf(k -> partitions.contains(partitionOf(k)));
+  }
+
+  /** The partition of {@code key}, as Kafka's default partitioner places string keys. */
+  public int partitionOf(String key) {
+    return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8)))
+        % topic.partitions();
+  }
+
+  public Optional<V> get(String key) {
+    return Optional.ofNullable(byKey.get(key));
+  }
+
+  /** Writes {@code value}; completes once the broker has it (and then it is visible here). */
+  public CompletableFuture<Void> put(String key, V value) {
+    return publisher.send(topic, key, value).thenRun(() -> byKey.put(key, value));
+  }
+}
