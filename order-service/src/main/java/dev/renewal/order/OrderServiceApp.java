@@ -1,7 +1,6 @@
 package dev.renewal.order;
 
-import dev.renewal.acme.CaProfile;
-import dev.renewal.acme.Pacer;
+import dev.renewal.acme.Acme4jPacers;
 import dev.renewal.acme.PipelineContext;
 import dev.renewal.config.ConfigException;
 import dev.renewal.config.Settings;
@@ -15,15 +14,8 @@ import dev.renewal.topics.ConsumerLoop;
 import dev.renewal.topics.Publisher;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * order-service: wiring only. Reads configuration (defaults, the file named by {@code --config} or
@@ -40,17 +32,17 @@ public final class OrderServiceApp implements AutoCloseable {
 
   private final ConsumerLoop<RenewalRequested> service;
   private final Publisher publisher;
-  private final List<ExecutorService> executors;
+  private final Acme4jPacers pacers;
   private final OrderMetrics metrics;
 
   private OrderServiceApp(
       ConsumerLoop<RenewalRequested> service,
       Publisher publisher,
-      List<ExecutorService> executors,
+      Acme4jPacers pacers,
       OrderMetrics metrics) {
     this.service = service;
     this.publisher = publisher;
-    this.executors = executors;
+    this.pacers = pacers;
     this.metrics = metrics;
   }
 
@@ -63,19 +55,7 @@ public final class OrderServiceApp implements AutoCloseable {
     int maxPending = r.integer("order.max.pending", 1, 1_000_000);
     r.done();
 
-    ScheduledExecutorService scheduler =
-        Executors.newSingleThreadScheduledExecutor(named("order-scheduler"));
-    List<ExecutorService> executors = new java.util.ArrayList<>(List.of(scheduler));
-    Map<String, Pacer> pacers = new HashMap<>();
-    for (String name : ctx.profiles().names()) {
-      CaProfile profile = ctx.profiles().get(name).orElseThrow();
-      ExecutorService workers =
-          Executors.newFixedThreadPool(profile.maxInFlight(), named("order-ca-" + name));
-      executors.add(workers);
-      pacers.put(
-          name,
-          new Pacer(profile.maxInFlight(), profile.maxRequestsPerSecond(), workers, scheduler));
-    }
+    Acme4jPacers pacers = Acme4jPacers.create(ctx.profiles(), SERVICE);
     Publisher publisher = Publisher.create(ctx.kafka(), SERVICE);
     CompactedStore<OrderRecord> records =
         new CompactedStore<>(ctx.topics().orderRecords, publisher, ctx.kafka());
@@ -83,7 +63,7 @@ public final class OrderServiceApp implements AutoCloseable {
     RequestHandler handler =
         new RequestHandler(
             ctx.profiles(),
-            pacers,
+            pacers.byProfile(),
             new Acme4jOrderGateway(ctx.sessions(), ctx.accounts()),
             records,
             publisher,
@@ -102,7 +82,7 @@ public final class OrderServiceApp implements AutoCloseable {
             new ConsumerLoop.Callbacks<>(
                 handler::handle, records::load, records::unload, metrics::deadLettered));
     service.start();
-    return new OrderServiceApp(service, publisher, executors, metrics);
+    return new OrderServiceApp(service, publisher, pacers, metrics);
   }
 
   public boolean ready() {
@@ -113,28 +93,10 @@ public final class OrderServiceApp implements AutoCloseable {
     return metrics;
   }
 
-  private static java.util.concurrent.ThreadFactory named(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-  }
-
   @Override
   public void close() {
     service.close();
-    for (ExecutorService e : executors) {
-      e.shutdownNow();
-    }
-    for (ExecutorService e : executors) {
-      try {
-        e.awaitTermination(5, TimeUnit.SECONDS);
-      } catch (InterruptedException ex) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    pacers.close();
     publisher.close();
   }
 

@@ -4,6 +4,7 @@ import dev.renewal.events.AuthorizationObserved;
 import dev.renewal.events.AuthorizationReconciled;
 import dev.renewal.events.CertificateIssued;
 import dev.renewal.events.ChallengeObserved;
+import dev.renewal.events.ChallengeRecord;
 import dev.renewal.events.OrderPlaced;
 import dev.renewal.events.OrderRecord;
 import dev.renewal.events.RenewalFailed;
@@ -27,7 +28,8 @@ public final class EventTypes {
           RenewalFailed.class);
 
   /** Internal state records kept on compacted topics (not events, but the same rules hold). */
-  public static final List<Class<? extends SpecificRecord>> STATE = List.of(OrderRecord.class);
+  public static final List<Class<? extends SpecificRecord>> STATE =
+      List.of(OrderRecord.class, ChallengeRecord.class);
 
   private EventTypes() {}
 

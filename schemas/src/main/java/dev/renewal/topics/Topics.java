@@ -5,6 +5,7 @@ import dev.renewal.events.AuthorizationObserved;
 import dev.renewal.events.AuthorizationReconciled;
 import dev.renewal.events.CertificateIssued;
 import dev.renewal.events.ChallengeObserved;
+import dev.renewal.events.ChallengeRecord;
 import dev.renewal.events.OrderPlaced;
 import dev.renewal.events.OrderRecord;
 import dev.renewal.events.RenewalFailed;
@@ -33,6 +34,8 @@ public final class Topics {
   public static final String RENEWAL_FAILED = "renewal.failed";
   public static final String HTTP01_RESPONSES = "acme.http01.responses";
   public static final String ORDER_RECORDS = "acme.order.records";
+  public static final String ORDER_PLACED_DLQ = "acme.order.placed.dlq";
+  public static final String CHALLENGE_RECORDS = "acme.challenge.records";
 
   /** Defaults for the {@code topics.*} keys. */
   public static final Map<String, String> DEFAULTS =
@@ -58,6 +61,15 @@ public final class Topics {
    * requests it consumes.
    */
   public final Topic<String, OrderRecord> orderRecords;
+
+  /** Records of {@code acme.order.placed} that challenge-service cannot decode. */
+  public final Topic<byte[], byte[]> orderPlacedDlq;
+
+  /**
+   * challenge-service's records, keyed by request id: compacted, co-partitioned with {@code
+   * acme.order.placed}.
+   */
+  public final Topic<String, ChallengeRecord> challengeRecords;
 
   private final String prefix;
   private final short replicationFactor;
@@ -105,6 +117,11 @@ public final class Topics {
     http01Responses = new Topic<>(name(HTTP01_RESPONSES), keys, Serdes.String(), p, compacted);
     orderRecords =
         new Topic<>(name(ORDER_RECORDS), keys, serdes.value(OrderRecord.class), p, compacted);
+    orderPlacedDlq =
+        new Topic<>(name(ORDER_PLACED_DLQ), Serdes.ByteArray(), Serdes.ByteArray(), p, events);
+    challengeRecords =
+        new Topic<>(
+            name(CHALLENGE_RECORDS), keys, serdes.value(ChallengeRecord.class), p, compacted);
   }
 
   /** The catalogue for these settings, with serdes from {@code serdes}. */
@@ -138,6 +155,8 @@ public final class Topics {
         certificateIssued,
         renewalFailed,
         http01Responses,
-        orderRecords);
+        orderRecords,
+        orderPlacedDlq,
+        challengeRecords);
   }
 }

@@ -28,10 +28,12 @@ class TopicsTest {
             "certificate.issued",
             "renewal.failed",
             "acme.http01.responses",
-            "acme.order.records");
+            "acme.order.records",
+            "acme.order.placed.dlq",
+            "acme.challenge.records");
     assertThat(topics.http01Responses.compacted()).isTrue();
     assertThat(topics.all().stream().filter(Topic::compacted))
-        .containsExactly(topics.http01Responses, topics.orderRecords);
+        .containsExactly(topics.http01Responses, topics.orderRecords, topics.challengeRecords);
     assertThat(topics.renewalFailed.configs())
         .containsEntry("retention.ms", String.valueOf(90L * 24 * 3600 * 1000));
     assertThat(topics.renewalRequested.partitions()).isEqualTo(3);

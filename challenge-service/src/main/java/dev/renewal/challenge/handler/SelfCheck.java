@@ -1,0 +1,73 @@
+package dev.renewal.challenge.handler;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Before a challenge is triggered, asks this instance's own HTTP-01 responder for the token, as
+ * cert-manager does, until it answers with the key authorization or the deadline passes. This
+ * proves the token went through the shared topic. Asynchronous: nothing waits on a thread.
+ */
+public final class SelfCheck {
+  private final URI base;
+  private final Duration timeout;
+  private final ScheduledExecutorService scheduler;
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  /**
+   * @param base the responder's URL as seen from here, e.g. {@code http://127.0.0.1:5002}
+   */
+  public SelfCheck(URI base, Duration timeout, ScheduledExecutorService scheduler) {
+    this.base = base;
+    this.timeout = timeout;
+    this.scheduler = scheduler;
+  }
+
+  /** Completes with true once the responder serves {@code keyAuthorization}, false at timeout. */
+  public CompletableFuture<Boolean> await(String token, String keyAuthorization) {
+    CompletableFuture<Boolean> result = new CompletableFuture<>();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    attempt(token, keyAuthorization, deadline, result, 10);
+    return result;
+  }
+
+  private void attempt(
+      String token,
+      String keyAuthorization,
+      long deadline,
+      CompletableFuture<Boolean> result,
+      long delayMs) {
+    HttpRequest request =
+        HttpRequest.newBuilder(base.resolve("/.well-known/acme-challenge/" + token))
+            .timeout(Duration.ofSeconds(2))
+            .build();
+    http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+        .handle(
+            (response, error) ->
+                error == null
+                    && response.statusCode() == 200
+                    && response.body().equals(keyAuthorization))
+        .thenAccept(
+            ok -> {
+              if (ok) {
+                result.complete(true);
+              } else if (System.nanoTime() > deadline) {
+                result.complete(false);
+              } else {
+                scheduler.schedule(
+                    () ->
+                        attempt(
+                            token, keyAuthorization, deadline, result, Math.min(delayMs * 2, 500)),
+                    delayMs,
+                    TimeUnit.MILLISECONDS);
+              }
+            });
+  }
+}

@@ -1,0 +1,330 @@
+package dev.renewal.challenge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.renewal.challenge.http01.Http01Responder;
+import dev.renewal.challenge.http01.Http01Responses;
+import dev.renewal.config.Settings;
+import dev.renewal.events.AcmeStatus;
+import dev.renewal.events.AuthorizationObserved;
+import dev.renewal.events.ChallengeObserved;
+import dev.renewal.events.ChallengeType;
+import dev.renewal.events.ObservationSource;
+import dev.renewal.events.RenewalRequested;
+import dev.renewal.infra.EmbeddedStack;
+import dev.renewal.infra.kafka.EmbeddedKafka;
+import dev.renewal.infra.kafka.TopicProvisioner;
+import dev.renewal.infra.pebble.FaultyAcmeProxy;
+import dev.renewal.infra.pebble.PebbleServer;
+import dev.renewal.order.OrderServiceApp;
+import dev.renewal.registry.RestSchemaRegistryClient;
+import dev.renewal.serde.AvroSerdes;
+import dev.renewal.topics.Publisher;
+import dev.renewal.topics.Topic;
+import dev.renewal.topics.TopicReader;
+import dev.renewal.topics.TopicSettings;
+import dev.renewal.topics.Topics;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * challenge-service with order-service, on the real broker, against Pebble with real HTTP-01 and
+ * DNS-01 validation (pebble-challtestsrv resolves every name to 127.0.0.1).
+ */
+class ChallengeServiceIT {
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir static Path work;
+  static EmbeddedStack stack;
+  static PebbleServer pebble;
+  static int httpPort;
+
+  String prefix;
+  Topics topics;
+  Path keyDir;
+  final List<AutoCloseable> closeables = new ArrayList<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    stack =
+        EmbeddedStack.start(
+            work.resolve("stack"), 0, 0, new TopicSettings("", 3, (short) 1, 3_600_000));
+    httpPort = EmbeddedKafka.freePort();
+    pebble =
+        PebbleServer.start(
+            PebbleServer.Options.defaults(work.resolve("pebble"), httpPort)
+                .withEnvironment(Map.of("PEBBLE_AUTHZREUSE", "0")));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (pebble != null) {
+      pebble.close();
+    }
+    if (stack != null) {
+      stack.close();
+    }
+  }
+
+  @BeforeEach
+  void topics(TestInfo info) throws Exception {
+    prefix = info.getTestMethod().orElseThrow().getName() + ".";
+    topics =
+        Topics.create(
+            new TopicSettings(prefix, 3, (short) 1, 3_600_000),
+            new AvroSerdes(new RestSchemaRegistryClient(stack.registryUrl()), true));
+    try (Admin admin = Admin.create(stack.clientProps())) {
+      TopicProvisioner.ensure(admin, topics.all(), (short) 1);
+    }
+    keyDir = work.resolve("keys-" + prefix);
+  }
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeables.get(i).close();
+    }
+    closeables.clear();
+  }
+
+  private Map<String, String> settings(URI directory, Path trust) {
+    Map<String, String> s = new HashMap<>();
+    s.put("kafka.bootstrap.servers", stack.bootstrapServers());
+    s.put("registry.url", stack.registryUrl().toString());
+    s.put("topics.prefix", prefix);
+    s.put("ca.profiles", "pebble");
+    s.put("ca.pebble.directory.url", directory.toString());
+    s.put("ca.pebble.trust.pem", trust.toString());
+    s.put("ca.pebble.terms.agreed", "true");
+    s.put("ca.pebble.retry.budget", "20s");
+    s.put("acme.key.dir", keyDir.toString());
+    s.put("order.group.id", "order-" + prefix);
+    s.put("challenge.group.id", "challenge-" + prefix);
+    s.put("challenge.http01.host", "127.0.0.1");
+    s.put("challenge.http01.port", String.valueOf(httpPort));
+    return s;
+  }
+
+  private Map<String, String> settings() {
+    return settings(pebble.directoryUrl(), pebble.trustPem());
+  }
+
+  private <T extends AutoCloseable> T keep(T closeable) {
+    closeables.add(closeable);
+    return closeable;
+  }
+
+  private OrderServiceApp orderService(Map<String, String> s) {
+    return keep(OrderServiceApp.start(Settings.of(s)));
+  }
+
+  private ChallengeServiceApp challengeService(Map<String, String> s) {
+    ChallengeServiceApp app = keep(ChallengeServiceApp.start(Settings.of(s)));
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!app.ready() && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    return app;
+  }
+
+  private String publish(ChallengeType type, String... names) throws Exception {
+    String id = UUID.randomUUID().toString();
+    Publisher publisher = keep(Publisher.create(stack.clientProps(), "it"));
+    publisher
+        .send(
+            topics.renewalRequested,
+            id,
+            RenewalRequested.newBuilder()
+                .setEventId(UUID.randomUUID().toString())
+                .setRequestId(id)
+                .setOccurredAt(Instant.now())
+                .setCertificateName("c-" + id.substring(0, 8))
+                .setDnsNames(List.of(names))
+                .setChallengeType(type)
+                .setCaProfile("pebble")
+                .build())
+        .get();
+    return id;
+  }
+
+  private <V> List<ConsumerRecord<String, V>> await(
+      Topic<String, V> topic, Predicate<ConsumerRecord<String, V>> filter, int count) {
+    return new TopicReader(stack.clientProps()).await(topic, filter, count, WAIT);
+  }
+
+  private <V> List<ConsumerRecord<String, V>> readAll(Topic<String, V> topic) {
+    return new TopicReader(stack.clientProps()).readAll(topic, Duration.ofSeconds(10));
+  }
+
+  private static Predicate<ConsumerRecord<String, AuthorizationObserved>> status(AcmeStatus s) {
+    return r -> r.value().getStatus() == s;
+  }
+
+  @Test
+  void aTwoNameOrderYieldsValidObservationsForBothAuthorizations() throws Exception {
+    Map<String, String> s = settings();
+    orderService(s);
+    ChallengeServiceApp challenges = challengeService(s);
+    publish(ChallengeType.HTTP_01, "one.example", "two.example");
+
+    List<ConsumerRecord<String, AuthorizationObserved>> valid =
+        await(topics.authorizationObserved, status(AcmeStatus.VALID), 2);
+    assertThat(valid).hasSize(2);
+    assertThat(valid)
+        .extracting(r -> r.value().getIdentifier())
+        .containsExactlyInAnyOrder("one.example", "two.example");
+    assertThat(valid).extracting(ConsumerRecord::key).doesNotHaveDuplicates();
+    assertThat(valid).allSatisfy(r -> assertThat(r.value().getReused()).isFalse());
+    List<ConsumerRecord<String, ChallengeObserved>> triggered =
+        await(
+            topics.challengeObserved,
+            r -> r.value().getSource() == ObservationSource.TRIGGER_RESPONSE,
+            2);
+    assertThat(triggered).hasSize(2);
+    assertThat(readAll(topics.renewalFailed)).isEmpty();
+    assertThat(challenges.metrics().get("challenges.triggered")).isEqualTo(2);
+    // Each token is removed (tombstoned) once its authorization is terminal.
+    List<ConsumerRecord<String, String>> tokens =
+        new TopicReader(stack.clientProps())
+            .await(topics.http01Responses, r -> r.value() == null, 2, WAIT);
+    assertThat(tokens).hasSize(2);
+  }
+
+  @Test
+  void aTokenWrittenByOneInstanceIsAnsweredByAnother() throws Exception {
+    // Instance A solves on its own port; Pebble validates only against instance B's port.
+    Map<String, String> a = settings();
+    a.put("challenge.http01.port", String.valueOf(EmbeddedKafka.freePort()));
+    orderService(a);
+    ChallengeServiceApp instanceA = challengeService(a);
+    Publisher publisherB = keep(Publisher.create(stack.clientProps(), "instance-b"));
+    Http01Responses responsesB =
+        keep(
+            new Http01Responses(topics.http01Responses, publisherB, stack.clientProps())
+                .start(WAIT));
+    Http01Responder responderB =
+        keep(Http01Responder.start("127.0.0.1", httpPort, responsesB::get));
+
+    publish(ChallengeType.HTTP_01, "other-instance.example");
+
+    assertThat(await(topics.authorizationObserved, status(AcmeStatus.VALID), 1)).hasSize(1);
+    assertThat(instanceA.http01Port()).isNotEqualTo(httpPort);
+    assertThat(responderB.served())
+        .as("Pebble fetched the token from instance B")
+        .isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
+  void aChallengeTriggerAnsweredInvalidIsEvidenceAndTheAuthorizationDecides() throws Exception {
+    FaultyAcmeProxy proxy =
+        keep(FaultyAcmeProxy.start(pebble, work.resolve("proxy-keyfactor")))
+            .with(FaultyAcmeProxy.challengeTriggerAnswersInvalid());
+    Map<String, String> s = settings(proxy.directoryUrl(), proxy.trustPem());
+    orderService(s);
+    ChallengeServiceApp challenges = challengeService(s);
+    publish(ChallengeType.HTTP_01, "keyfactor.example");
+
+    ChallengeObserved trigger =
+        await(
+                topics.challengeObserved,
+                r -> r.value().getSource() == ObservationSource.TRIGGER_RESPONSE,
+                1)
+            .get(0)
+            .value();
+    assertThat(trigger.getStatus()).isEqualTo(AcmeStatus.INVALID);
+    assertThat(trigger.getProblem().getType())
+        .isEqualTo("urn:ietf:params:acme:error:incorrectResponse");
+    AuthorizationObserved valid =
+        await(topics.authorizationObserved, status(AcmeStatus.VALID), 1).get(0).value();
+    assertThat(valid.getAuthorizationUrl()).isEqualTo(trigger.getAuthorizationUrl());
+    assertThat(valid.getOccurredAt()).isAfterOrEqualTo(trigger.getOccurredAt());
+    assertThat(readAll(topics.renewalFailed)).isEmpty();
+    assertThat(challenges.metrics().get("challenges.trigger.invalid")).isEqualTo(1);
+    assertThat(proxy.challengeTriggers()).isEqualTo(1);
+  }
+
+  @Test
+  void aRestartInTheMiddleOfPollingResumesPollingAndDoesNotTriggerAgain() throws Exception {
+    AtomicBoolean hold = new AtomicBoolean(true);
+    FaultyAcmeProxy proxy =
+        keep(FaultyAcmeProxy.start(pebble, work.resolve("proxy-restart")))
+            .with(
+                exchange -> {
+                  if (!hold.get() || !exchange.isAuthorizationRead() || exchange.status() != 200) {
+                    return null;
+                  }
+                  // The CA keeps validating: the authorization reads as pending for a while.
+                  ObjectNode body = (ObjectNode) JSON.readTree(exchange.body());
+                  body.put("status", "pending");
+                  body.withArray("challenges")
+                      .forEach(c -> ((ObjectNode) c).put("status", "processing"));
+                  return body.toString();
+                });
+    Map<String, String> s = settings(proxy.directoryUrl(), proxy.trustPem());
+    orderService(s);
+    ChallengeServiceApp first = ChallengeServiceApp.start(Settings.of(s));
+    publish(ChallengeType.HTTP_01, "restart.example");
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while ((proxy.challengeTriggers() < 1 || first.metrics().get("authorizations.polled") < 3)
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(proxy.challengeTriggers()).isEqualTo(1);
+    first.close();
+
+    ChallengeServiceApp second = challengeService(s);
+    hold.set(false);
+    AuthorizationObserved valid =
+        await(topics.authorizationObserved, status(AcmeStatus.VALID), 1).get(0).value();
+    assertThat(valid.getIdentifier()).isEqualTo("restart.example");
+    assertThat(second.metrics().get("authorizations.resumed")).isEqualTo(1);
+    assertThat(second.metrics().get("challenges.triggered")).isZero();
+    assertThat(proxy.challengeTriggers()).as("triggered once, before the restart").isEqualTo(1);
+  }
+
+  @Test
+  void aWildcardNameIsValidatedWithDns01ThroughChalltestsrv() throws Exception {
+    Map<String, String> s = settings();
+    s.put("challenge.dns.provider", "challtestsrv");
+    s.put("challenge.dns.challtestsrv.url", pebble.challtestsrvUrl().toString());
+    s.put("challenge.dns.resolver", pebble.dnsServer());
+    orderService(s);
+    challengeService(s);
+    publish(ChallengeType.DNS_01, "*.wild.example");
+
+    AuthorizationObserved valid =
+        await(topics.authorizationObserved, status(AcmeStatus.VALID), 1).get(0).value();
+    assertThat(valid.getWildcard()).isTrue();
+    assertThat(valid.getIdentifier()).isEqualTo("wild.example");
+    ChallengeObserved trigger =
+        await(
+                topics.challengeObserved,
+                r -> r.value().getSource() == ObservationSource.TRIGGER_RESPONSE,
+                1)
+            .get(0)
+            .value();
+    assertThat(trigger.getChallengeType()).isEqualTo(ChallengeType.DNS_01);
+    assertThat(readAll(topics.renewalFailed)).isEmpty();
+  }
+}
