@@ -327,4 +327,74 @@ class ChallengeServiceIT {
     assertThat(trigger.getChallengeType()).isEqualTo(ChallengeType.DNS_01);
     assertThat(readAll(topics.renewalFailed)).isEmpty();
   }
+
+  private static FaultyAcmeProxy.Quirk authorizationsStayPending() {
+    return exchange -> {
+      if (!exchange.isAuthorizationRead() || exchange.status() != 200) {
+        return null;
+      }
+      ObjectNode body = (ObjectNode) JSON.readTree(exchange.body());
+      body.put("status", "pending");
+      body.withArray("challenges").forEach(c -> ((ObjectNode) c).put("status", "processing"));
+      return body.toString();
+    };
+  }
+
+  @Test
+  void anAuthorizationStillPendingAtItsDeadlineIsObservedAsTimedOut() throws Exception {
+    FaultyAcmeProxy proxy =
+        keep(FaultyAcmeProxy.start(pebble, work.resolve("proxy-deadline")))
+            .with(authorizationsStayPending());
+    Map<String, String> s = settings(proxy.directoryUrl(), proxy.trustPem());
+    s.put("ca.pebble.authorization.deadline", "3s");
+    orderService(s);
+    challengeService(s);
+    publish(ChallengeType.HTTP_01, "slow.example");
+
+    AuthorizationObserved timedOut =
+        await(topics.authorizationObserved, status(AcmeStatus.TIMED_OUT), 1).get(0).value();
+    assertThat(timedOut.getSource()).isEqualTo(ObservationSource.DEADLINE);
+    assertThat(timedOut.getProblem().getType())
+        .isEqualTo("urn:renewal:problem:authorization-timeout");
+    assertThat(
+            new TopicReader(stack.clientProps())
+                .await(topics.http01Responses, r -> r.value() == null, 1, WAIT))
+        .as("the token is removed after the deadline")
+        .hasSize(1);
+  }
+
+  @Test
+  void aChallengeTypeTheCaDoesNotOfferFailsClearly() throws Exception {
+    FaultyAcmeProxy proxy =
+        keep(FaultyAcmeProxy.start(pebble, work.resolve("proxy-no-http01")))
+            .with(
+                exchange -> {
+                  if (!exchange.isAuthorizationRead() || exchange.status() != 200) {
+                    return null;
+                  }
+                  ObjectNode body = (ObjectNode) JSON.readTree(exchange.body());
+                  var kept = JSON.createArrayNode();
+                  body.withArray("challenges")
+                      .forEach(
+                          c -> {
+                            if (!c.path("type").asText().equals("http-01")) {
+                              kept.add(c);
+                            }
+                          });
+                  body.set("challenges", kept);
+                  return body.toString();
+                });
+    Map<String, String> s = settings(proxy.directoryUrl(), proxy.trustPem());
+    orderService(s);
+    challengeService(s);
+    String id = publish(ChallengeType.HTTP_01, "dns-only.example");
+
+    var failed = await(topics.renewalFailed, r -> r.key().equals(id), 1).get(0).value();
+    assertThat(failed.getStage()).hasToString("CHALLENGE");
+    assertThat(failed.getRetryable()).isFalse();
+    assertThat(failed.getProblem().getType())
+        .isEqualTo("urn:renewal:problem:challenge-not-offered");
+    assertThat(failed.getProblem().getDetail()).contains("HTTP_01").contains("dns-only.example");
+    assertThat(proxy.challengeTriggers()).isZero();
+  }
 }
