@@ -5,8 +5,12 @@ import dev.renewal.events.AuthorizationReconciled;
 import dev.renewal.events.CertificateIssued;
 import dev.renewal.events.ChallengeObserved;
 import dev.renewal.events.ChallengeRecord;
+import dev.renewal.events.FinalizeRecord;
 import dev.renewal.events.OrderPlaced;
+import dev.renewal.events.OrderReady;
 import dev.renewal.events.OrderRecord;
+import dev.renewal.events.ReconciliationInput;
+import dev.renewal.events.ReconciliationState;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
 import java.util.List;
@@ -29,7 +33,13 @@ public final class EventTypes {
 
   /** Internal state records kept on compacted topics (not events, but the same rules hold). */
   public static final List<Class<? extends SpecificRecord>> STATE =
-      List.of(OrderRecord.class, ChallengeRecord.class);
+      List.of(
+          OrderRecord.class,
+          ChallengeRecord.class,
+          OrderReady.class,
+          ReconciliationState.class,
+          ReconciliationInput.class,
+          FinalizeRecord.class);
 
   private EventTypes() {}
 

@@ -6,7 +6,9 @@ import dev.renewal.events.AuthorizationReconciled;
 import dev.renewal.events.CertificateIssued;
 import dev.renewal.events.ChallengeObserved;
 import dev.renewal.events.ChallengeRecord;
+import dev.renewal.events.FinalizeRecord;
 import dev.renewal.events.OrderPlaced;
+import dev.renewal.events.OrderReady;
 import dev.renewal.events.OrderRecord;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
@@ -36,6 +38,8 @@ public final class Topics {
   public static final String ORDER_RECORDS = "acme.order.records";
   public static final String ORDER_PLACED_DLQ = "acme.order.placed.dlq";
   public static final String CHALLENGE_RECORDS = "acme.challenge.records";
+  public static final String ORDER_READY = "acme.order.ready";
+  public static final String FINALIZE_RECORDS = "acme.finalize.records";
 
   /** Defaults for the {@code topics.*} keys. */
   public static final Map<String, String> DEFAULTS =
@@ -70,6 +74,12 @@ public final class Topics {
    * acme.order.placed}.
    */
   public final Topic<String, ChallengeRecord> challengeRecords;
+
+  /** Orders whose authorizations are all valid, for finalize-service's finalization worker. */
+  public final Topic<String, OrderReady> orderReady;
+
+  /** finalize-service's finalization records, keyed by request id, compacted. */
+  public final Topic<String, FinalizeRecord> finalizeRecords;
 
   private final String prefix;
   private final short replicationFactor;
@@ -122,6 +132,9 @@ public final class Topics {
     challengeRecords =
         new Topic<>(
             name(CHALLENGE_RECORDS), keys, serdes.value(ChallengeRecord.class), p, compacted);
+    orderReady = new Topic<>(name(ORDER_READY), keys, serdes.value(OrderReady.class), p, events);
+    finalizeRecords =
+        new Topic<>(name(FINALIZE_RECORDS), keys, serdes.value(FinalizeRecord.class), p, compacted);
   }
 
   /** The catalogue for these settings, with serdes from {@code serdes}. */
@@ -157,6 +170,8 @@ public final class Topics {
         http01Responses,
         orderRecords,
         orderPlacedDlq,
-        challengeRecords);
+        challengeRecords,
+        orderReady,
+        finalizeRecords);
   }
 }

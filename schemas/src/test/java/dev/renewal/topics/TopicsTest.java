@@ -30,10 +30,16 @@ class TopicsTest {
             "acme.http01.responses",
             "acme.order.records",
             "acme.order.placed.dlq",
-            "acme.challenge.records");
+            "acme.challenge.records",
+            "acme.order.ready",
+            "acme.finalize.records");
     assertThat(topics.http01Responses.compacted()).isTrue();
     assertThat(topics.all().stream().filter(Topic::compacted))
-        .containsExactly(topics.http01Responses, topics.orderRecords, topics.challengeRecords);
+        .containsExactly(
+            topics.http01Responses,
+            topics.orderRecords,
+            topics.challengeRecords,
+            topics.finalizeRecords);
     assertThat(topics.renewalFailed.configs())
         .containsEntry("retention.ms", String.valueOf(90L * 24 * 3600 * 1000));
     assertThat(topics.renewalRequested.partitions()).isEqualTo(3);

@@ -1,0 +1,253 @@
+package dev.renewal.finalize.topology;
+
+import dev.renewal.events.AcmeStatus;
+import dev.renewal.events.AuthorizationEvidence;
+import dev.renewal.events.AuthorizationObserved;
+import dev.renewal.events.AuthorizationReconciled;
+import dev.renewal.events.ChallengeObserved;
+import dev.renewal.events.Decision;
+import dev.renewal.events.OrderPlaced;
+import dev.renewal.events.OrderReady;
+import dev.renewal.events.ReconciliationInput;
+import dev.renewal.events.ReconciliationState;
+import dev.renewal.events.RenewalFailed;
+import dev.renewal.events.Stage;
+import dev.renewal.finalize.domain.Reconciliation;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Per request (the key), keeps the order and the evidence of each authorization in a store with a
+ * changelog, applies {@link Reconciliation} on every observation whatever the order they arrive in,
+ * and emits: {@code AuthorizationReconciled} once per decision (keyed by authorization URL), then
+ * per order either {@code OrderReady} (every authorization valid, or the order already ready) or
+ * {@code RenewalFailed} (an authorization failed). A wall-clock punctuator expires WAITING
+ * decisions whose grace period passed; its time survives restarts because {@code waitingSince} is
+ * in the store.
+ */
+final class Reconciler implements Processor<String, ReconciliationInput, String, SpecificRecord> {
+  private static final Logger LOGGER = LoggerFactory.getLogger(Reconciler.class);
+
+  private final String storeName;
+  private final Duration grace;
+  private final Duration punctuateEvery;
+  private ProcessorContext<String, SpecificRecord> context;
+  private KeyValueStore<String, ReconciliationState> store;
+
+  Reconciler(String storeName, Duration grace, Duration punctuateEvery) {
+    this.storeName = storeName;
+    this.grace = grace;
+    this.punctuateEvery = punctuateEvery;
+  }
+
+  @Override
+  public void init(ProcessorContext<String, SpecificRecord> context) {
+    this.context = context;
+    this.store = context.getStateStore(storeName);
+    context.schedule(punctuateEvery, PunctuationType.WALL_CLOCK_TIME, this::expireWaiting);
+  }
+
+  @Override
+  public void process(Record<String, ReconciliationInput> record) {
+    String requestId = record.key();
+    ReconciliationInput in = record.value();
+    if (requestId == null || in == null) {
+      return;
+    }
+    ReconciliationState state = store.get(requestId);
+    if (state == null) {
+      state =
+          ReconciliationState.newBuilder()
+              .setRequestId(requestId)
+              .setAuthorizations(new HashMap<>())
+              .build();
+    }
+    Map<String, AuthorizationEvidence> evidence = new HashMap<>(state.getAuthorizations());
+    List<String> touched = new ArrayList<>();
+    if (in.getPlaced() != null) {
+      if (state.getPlaced() == null) {
+        state.setPlaced(in.getPlaced());
+      }
+    } else if (in.getChallenge() != null) {
+      ChallengeObserved c = in.getChallenge();
+      evidence.put(
+          c.getAuthorizationUrl(),
+          Reconciliation.withChallenge(
+              evidence(evidence, c.getAuthorizationUrl()),
+              c.getStatus(),
+              c.getProblem(),
+              c.getIdentifier(),
+              c.getOrderUrl()));
+      touched.add(c.getAuthorizationUrl());
+    } else if (in.getAuthorization() != null) {
+      AuthorizationObserved a = in.getAuthorization();
+      evidence.put(
+          a.getAuthorizationUrl(),
+          Reconciliation.withAuthorization(
+              evidence(evidence, a.getAuthorizationUrl()),
+              a.getStatus(),
+              a.getProblem(),
+              a.getIdentifier(),
+              a.getOrderUrl()));
+      touched.add(a.getAuthorizationUrl());
+    }
+    long now = context.currentSystemTimeMs();
+    for (String url : touched) {
+      decide(requestId, url, evidence, now);
+    }
+    state.setAuthorizations(evidence);
+    decideOrder(state, now);
+    store.put(requestId, state);
+  }
+
+  private static AuthorizationEvidence evidence(
+      Map<String, AuthorizationEvidence> all, String url) {
+    AuthorizationEvidence e = all.get(url);
+    return e != null ? e : AuthorizationEvidence.newBuilder().build();
+  }
+
+  private void decide(
+      String requestId, String url, Map<String, AuthorizationEvidence> evidence, long now) {
+    AuthorizationEvidence e = evidence.get(url);
+    Optional<Reconciliation.Verdict> verdict = Reconciliation.decide(e, now, grace);
+    if (verdict.isEmpty()) {
+      return;
+    }
+    Reconciliation.Verdict v = verdict.get();
+    AuthorizationEvidence.Builder b = AuthorizationEvidence.newBuilder(e).setDecision(v.decision());
+    if (v.decision() == Decision.WAITING) {
+      b.setWaitingSince(now);
+    }
+    evidence.put(url, b.build());
+    if (v.contradiction()) {
+      LOGGER.warn(
+          "the CA contradicted itself: a challenge said invalid, the authorization is valid; going on:"
+              + " requestId={} authorization={}",
+          requestId,
+          url);
+    }
+    AuthorizationReconciled reconciled =
+        AuthorizationReconciled.newBuilder()
+            .setEventId(UUID.randomUUID().toString())
+            .setRequestId(requestId)
+            .setOccurredAt(Instant.ofEpochMilli(now))
+            .setOrderUrl(String.valueOf(e.getOrderUrl()))
+            .setAuthorizationUrl(url)
+            .setIdentifier(String.valueOf(e.getIdentifier()))
+            .setDecision(v.decision())
+            .setReason(v.reason())
+            .setContradiction(v.contradiction())
+            .setChallengeStatus(e.getChallengeStatus())
+            .setAuthorizationStatus(e.getAuthorizationStatus())
+            .setProblem(v.problem())
+            .build();
+    context.forward(new Record<>(url, reconciled, now));
+  }
+
+  private void decideOrder(ReconciliationState state, long now) {
+    OrderPlaced placed = state.getPlaced();
+    if (placed == null || state.getOrderDecided()) {
+      return;
+    }
+    Map<String, AuthorizationEvidence> evidence = state.getAuthorizations();
+    for (String url : placed.getAuthorizationUrls()) {
+      AuthorizationEvidence e = evidence.get(url);
+      if (e != null && e.getDecision() == Decision.FAILED) {
+        boolean graceExpired = !Reconciliation.isFailedStatus(e.getAuthorizationStatus());
+        boolean timedOut = graceExpired || e.getAuthorizationStatus() == AcmeStatus.TIMED_OUT;
+        dev.renewal.events.Problem problem;
+        if (graceExpired) {
+          problem = Reconciliation.graceProblem(e, grace);
+        } else if (e.getAuthorizationProblem() != null) {
+          problem = e.getAuthorizationProblem();
+        } else if (e.getChallengeProblem() != null) {
+          problem = e.getChallengeProblem();
+        } else {
+          problem =
+              dev.renewal.events.Problem.newBuilder()
+                  .setType("urn:renewal:problem:authorization-failed")
+                  .setDetail("authorization " + url + " is " + e.getAuthorizationStatus())
+                  .build();
+        }
+        RenewalFailed failed =
+            RenewalFailed.newBuilder()
+                .setEventId(UUID.randomUUID().toString())
+                .setRequestId(state.getRequestId())
+                .setOccurredAt(Instant.ofEpochMilli(now))
+                .setStage(Stage.AUTHORIZATION)
+                .setProblem(problem)
+                .setRetryable(timedOut)
+                .setOrderUrl(placed.getOrderUrl())
+                .setAuthorizationUrl(url)
+                .setRequest(placed.getRequest())
+                .build();
+        state.setOrderDecided(true);
+        context.forward(new Record<>(state.getRequestId(), failed, now));
+        return;
+      }
+    }
+    boolean orderReady =
+        placed.getOrderStatus() == AcmeStatus.READY || placed.getOrderStatus() == AcmeStatus.VALID;
+    boolean allValid =
+        placed.getAuthorizationUrls().stream()
+            .allMatch(
+                u -> evidence.containsKey(u) && evidence.get(u).getDecision() == Decision.VALID);
+    if (orderReady || allValid) {
+      int contradictions =
+          (int)
+              placed.getAuthorizationUrls().stream()
+                  .filter(u -> evidence.containsKey(u) && evidence.get(u).getChallengeSaidInvalid())
+                  .count();
+      OrderReady ready =
+          OrderReady.newBuilder()
+              .setEventId(UUID.randomUUID().toString())
+              .setRequestId(state.getRequestId())
+              .setOccurredAt(Instant.ofEpochMilli(now))
+              .setPlaced(placed)
+              .setContradictions(contradictions)
+              .build();
+      state.setOrderDecided(true);
+      context.forward(new Record<>(state.getRequestId(), ready, now));
+    }
+  }
+
+  private void expireWaiting(long now) {
+    List<KeyValue<String, ReconciliationState>> changed = new ArrayList<>();
+    try (KeyValueIterator<String, ReconciliationState> all = store.all()) {
+      while (all.hasNext()) {
+        KeyValue<String, ReconciliationState> kv = all.next();
+        ReconciliationState state = kv.value;
+        if (state.getAuthorizations().values().stream()
+            .noneMatch(e -> e.getDecision() == Decision.WAITING)) {
+          continue;
+        }
+        Map<String, AuthorizationEvidence> evidence = new HashMap<>(state.getAuthorizations());
+        for (String url : List.copyOf(evidence.keySet())) {
+          if (evidence.get(url).getDecision() == Decision.WAITING) {
+            decide(kv.key, url, evidence, now);
+          }
+        }
+        state.setAuthorizations(evidence);
+        decideOrder(state, now);
+        changed.add(KeyValue.pair(kv.key, state));
+      }
+    }
+    changed.forEach(kv -> store.put(kv.key, kv.value));
+  }
+}

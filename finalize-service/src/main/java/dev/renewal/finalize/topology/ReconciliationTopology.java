@@ -1,0 +1,122 @@
+package dev.renewal.finalize.topology;
+
+import dev.renewal.events.AuthorizationReconciled;
+import dev.renewal.events.OrderReady;
+import dev.renewal.events.ReconciliationInput;
+import dev.renewal.events.ReconciliationState;
+import dev.renewal.events.RenewalFailed;
+import dev.renewal.serde.AvroSerdes;
+import dev.renewal.topics.Topics;
+import java.time.Duration;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * finalize-service's reconciliation, built by one factory that {@code main} and the tests share.
+ * Observations (keyed by authorization URL) are re-keyed by request id through one named
+ * repartition topic and merged with the orders; one processor with one store decides. Every node,
+ * store and repartition topic is named: renaming one breaks a running application's state.
+ */
+public final class ReconciliationTopology {
+  public static final String STORE = "reconciliation-store";
+  public static final String REPARTITION = "observations-by-request";
+
+  private ReconciliationTopology() {}
+
+  public static Topology build(
+      StreamsBuilder builder,
+      Topics topics,
+      AvroSerdes serdes,
+      Duration grace,
+      Duration punctuateEvery) {
+    var inputSerde = serdes.value(ReconciliationInput.class);
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(STORE),
+            Serdes.String(),
+            serdes.value(ReconciliationState.class)));
+
+    KStream<String, ReconciliationInput> challenges =
+        builder.stream(
+                topics.challengeObserved.name(),
+                topics.challengeObserved.consumed().withName("challenge-observed"))
+            .map(
+                (k, v) ->
+                    org.apache.kafka.streams.KeyValue.pair(
+                        v.getRequestId(), ReconciliationInput.newBuilder().setChallenge(v).build()),
+                Named.as("challenge-by-request"));
+    KStream<String, ReconciliationInput> authorizations =
+        builder.stream(
+                topics.authorizationObserved.name(),
+                topics.authorizationObserved.consumed().withName("authorization-observed"))
+            .map(
+                (k, v) ->
+                    org.apache.kafka.streams.KeyValue.pair(
+                        v.getRequestId(),
+                        ReconciliationInput.newBuilder().setAuthorization(v).build()),
+                Named.as("authorization-by-request"));
+    KStream<String, ReconciliationInput> observations =
+        challenges
+            .merge(authorizations, Named.as("observations"))
+            .repartition(
+                Repartitioned.<String, ReconciliationInput>as(REPARTITION)
+                    .withKeySerde(Serdes.String())
+                    .withValueSerde(inputSerde)
+                    .withNumberOfPartitions(topics.orderPlaced.partitions()));
+    KStream<String, ReconciliationInput> orders =
+        builder.stream(
+                topics.orderPlaced.name(), topics.orderPlaced.consumed().withName("order-placed"))
+            .mapValues(
+                v -> ReconciliationInput.newBuilder().setPlaced(v).build(),
+                Named.as("order-input"));
+
+    KStream<String, SpecificRecord> decisions =
+        observations
+            .merge(orders, Named.as("inputs"))
+            .process(
+                () -> new Reconciler(STORE, grace, punctuateEvery), Named.as("reconcile"), STORE);
+
+    decisions
+        .split(Named.as("route-"))
+        .branch(
+            (k, v) -> v instanceof AuthorizationReconciled,
+            Branched.withConsumer(
+                s ->
+                    s.mapValues(v -> (AuthorizationReconciled) v, Named.as("as-reconciled"))
+                        .to(
+                            topics.authorizationReconciled.name(),
+                            Produced.with(
+                                    Serdes.String(), topics.authorizationReconciled.valueSerde())
+                                .withName("authorization-reconciled")),
+                "reconciled"))
+        .branch(
+            (k, v) -> v instanceof OrderReady,
+            Branched.withConsumer(
+                s ->
+                    s.mapValues(v -> (OrderReady) v, Named.as("as-ready"))
+                        .to(
+                            topics.orderReady.name(),
+                            Produced.with(Serdes.String(), topics.orderReady.valueSerde())
+                                .withName("order-ready")),
+                "ready"))
+        .branch(
+            (k, v) -> v instanceof RenewalFailed,
+            Branched.withConsumer(
+                s ->
+                    s.mapValues(v -> (RenewalFailed) v, Named.as("as-failed"))
+                        .to(
+                            topics.renewalFailed.name(),
+                            Produced.with(Serdes.String(), topics.renewalFailed.valueSerde())
+                                .withName("renewal-failed")),
+                "failed"));
+    return builder.build();
+  }
+}
