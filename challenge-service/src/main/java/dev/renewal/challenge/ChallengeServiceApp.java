@@ -2,6 +2,7 @@ package dev.renewal.challenge;
 
 import dev.renewal.acme.Acme4jPacers;
 import dev.renewal.acme.PipelineContext;
+import dev.renewal.acme.PollPolicy;
 import dev.renewal.challenge.acme.Acme4jAuthorizationGateway;
 import dev.renewal.challenge.dns.ChalltestsrvDnsProvider;
 import dev.renewal.challenge.dns.DnsProvider;
@@ -9,7 +10,6 @@ import dev.renewal.challenge.dns.Rfc2136DnsProvider;
 import dev.renewal.challenge.dns.TxtLookup;
 import dev.renewal.challenge.handler.ChallengeHandler;
 import dev.renewal.challenge.handler.ChallengeMetrics;
-import dev.renewal.challenge.handler.PollPolicy;
 import dev.renewal.challenge.handler.SelfCheck;
 import dev.renewal.challenge.http01.Http01Responder;
 import dev.renewal.challenge.http01.Http01Responses;

@@ -80,7 +80,7 @@ public final class ConsumerLoop<V> implements AutoCloseable {
     this.thread = new Thread(this::run, service + "-consumer");
   }
 
-  public ConsumerLoop<V> start() {
+  public synchronized ConsumerLoop<V> start() {
     thread.start();
     return this;
   }
@@ -237,6 +237,14 @@ public final class ConsumerLoop<V> implements AutoCloseable {
 
   @Override
   public void close() {
+    synchronized (this) {
+      if (!thread.isAlive() && stopped.getCount() > 0) {
+        // Never started: nothing polls, so close the consumer here.
+        consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+        stopped.countDown();
+        return;
+      }
+    }
     running = false;
     consumer.wakeup();
     try {

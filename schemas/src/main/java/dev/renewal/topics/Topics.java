@@ -40,6 +40,7 @@ public final class Topics {
   public static final String CHALLENGE_RECORDS = "acme.challenge.records";
   public static final String ORDER_READY = "acme.order.ready";
   public static final String FINALIZE_RECORDS = "acme.finalize.records";
+  public static final String ORDER_READY_DLQ = "acme.order.ready.dlq";
 
   /** Defaults for the {@code topics.*} keys. */
   public static final Map<String, String> DEFAULTS =
@@ -80,6 +81,9 @@ public final class Topics {
 
   /** finalize-service's finalization records, keyed by request id, compacted. */
   public final Topic<String, FinalizeRecord> finalizeRecords;
+
+  /** Records of {@code acme.order.ready} that finalize-service cannot decode. */
+  public final Topic<byte[], byte[]> orderReadyDlq;
 
   private final String prefix;
   private final short replicationFactor;
@@ -135,6 +139,8 @@ public final class Topics {
     orderReady = new Topic<>(name(ORDER_READY), keys, serdes.value(OrderReady.class), p, events);
     finalizeRecords =
         new Topic<>(name(FINALIZE_RECORDS), keys, serdes.value(FinalizeRecord.class), p, compacted);
+    orderReadyDlq =
+        new Topic<>(name(ORDER_READY_DLQ), Serdes.ByteArray(), Serdes.ByteArray(), p, events);
   }
 
   /** The catalogue for these settings, with serdes from {@code serdes}. */
@@ -172,6 +178,7 @@ public final class Topics {
         orderPlacedDlq,
         challengeRecords,
         orderReady,
-        finalizeRecords);
+        finalizeRecords,
+        orderReadyDlq);
   }
 }

@@ -32,7 +32,8 @@ class TopicsTest {
             "acme.order.placed.dlq",
             "acme.challenge.records",
             "acme.order.ready",
-            "acme.finalize.records");
+            "acme.finalize.records",
+            "acme.order.ready.dlq");
     assertThat(topics.http01Responses.compacted()).isTrue();
     assertThat(topics.all().stream().filter(Topic::compacted))
         .containsExactly(

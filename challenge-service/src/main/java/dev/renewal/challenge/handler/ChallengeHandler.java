@@ -4,6 +4,7 @@ import dev.renewal.acme.AcmeFailure;
 import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.CaProfiles;
 import dev.renewal.acme.Pacer;
+import dev.renewal.acme.PollPolicy;
 import dev.renewal.challenge.acme.AuthorizationGateway;
 import dev.renewal.challenge.acme.AuthorizationView;
 import dev.renewal.challenge.acme.ChallengeView;

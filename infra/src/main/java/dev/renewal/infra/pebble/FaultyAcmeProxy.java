@@ -78,6 +78,10 @@ public final class FaultyAcmeProxy implements AutoCloseable {
       return method.equals("POST") && path.startsWith("/chalZ/") && hasPayload();
     }
 
+    public boolean isFinalize() {
+      return method.equals("POST") && path.startsWith("/finalize-order/") && hasPayload();
+    }
+
     public boolean isAuthorizationRead() {
       return method.equals("POST") && path.startsWith("/authZ/") && !hasPayload();
     }
@@ -115,6 +119,7 @@ public final class FaultyAcmeProxy implements AutoCloseable {
   private final URI target;
   private final List<Quirk> quirks = new CopyOnWriteArrayList<>();
   private final AtomicInteger triggers = new AtomicInteger();
+  private final AtomicInteger finalizes = new AtomicInteger();
   private final TlsMaterial tls;
 
   private FaultyAcmeProxy(
@@ -210,6 +215,11 @@ public final class FaultyAcmeProxy implements AutoCloseable {
     return triggers.get();
   }
 
+  /** Finalize requests (signed POSTs with a CSR to an order's finalize URL) seen so far. */
+  public int finalizes() {
+    return finalizes.get();
+  }
+
   private void handle(HttpExchange in) throws IOException {
     try (in) {
       byte[] requestBody = in.getRequestBody().readAllBytes();
@@ -251,6 +261,9 @@ public final class FaultyAcmeProxy implements AutoCloseable {
               body);
       if (exchange.isChallengeTrigger()) {
         triggers.incrementAndGet();
+      }
+      if (exchange.isFinalize()) {
+        finalizes.incrementAndGet();
       }
       String rewritten = body;
       for (Quirk quirk : quirks) {

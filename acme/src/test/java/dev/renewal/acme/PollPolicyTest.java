@@ -1,4 +1,4 @@
-package dev.renewal.challenge.handler;
+package dev.renewal.acme;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

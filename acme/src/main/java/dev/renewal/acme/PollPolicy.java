@@ -1,4 +1,4 @@
-package dev.renewal.challenge.handler;
+package dev.renewal.acme;
 
 import java.time.Duration;
 import java.time.Instant;

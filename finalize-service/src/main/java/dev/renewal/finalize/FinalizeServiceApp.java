@@ -1,0 +1,155 @@
+package dev.renewal.finalize;
+
+import dev.renewal.acme.Acme4jPacers;
+import dev.renewal.acme.PipelineContext;
+import dev.renewal.acme.PollPolicy;
+import dev.renewal.config.Settings;
+import dev.renewal.events.FinalizeRecord;
+import dev.renewal.events.OrderReady;
+import dev.renewal.finalize.acme.Acme4jFinalizeGateway;
+import dev.renewal.finalize.handler.CertificateFiles;
+import dev.renewal.finalize.handler.CertificateKeys;
+import dev.renewal.finalize.handler.FinalizeHandler;
+import dev.renewal.finalize.topology.ReconciliationTopology;
+import dev.renewal.topics.CompactedStore;
+import dev.renewal.topics.ConsumerLoop;
+import dev.renewal.topics.Publisher;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * finalize-service: wiring only. Runs the reconciliation (Kafka Streams, exactly-once v2) and the
+ * finalization worker that consumes its {@code acme.order.ready} output.
+ */
+public final class FinalizeServiceApp implements AutoCloseable {
+  public static final String SERVICE = "finalize-service";
+
+  /** Defaults of finalize-service's own keys. */
+  public static final Map<String, String> DEFAULTS =
+      Map.ofEntries(
+          Map.entry("finalize.application.id", "renewal-finalize-service"),
+          Map.entry("finalize.group.id", "renewal-finalize-worker"),
+          Map.entry("finalize.state.dir", "state"),
+          Map.entry("finalize.grace", "2m"),
+          Map.entry("finalize.commit.interval", "100ms"),
+          Map.entry("finalize.output.dir", "certificates"),
+          Map.entry("finalize.max.pending", "10000"),
+          Map.entry("finalize.worker.enabled", "true"),
+          Map.entry("finalize.poll.initial", "100ms"),
+          Map.entry("finalize.poll.max", "10s"));
+
+  private final KafkaStreams streams;
+  private final ConsumerLoop<OrderReady> worker;
+  private final FinalizeHandler handler;
+  private final Acme4jPacers pacers;
+  private final Publisher publisher;
+
+  private FinalizeServiceApp(
+      KafkaStreams streams,
+      ConsumerLoop<OrderReady> worker,
+      FinalizeHandler handler,
+      Acme4jPacers pacers,
+      Publisher publisher) {
+    this.streams = streams;
+    this.worker = worker;
+    this.handler = handler;
+    this.pacers = pacers;
+    this.publisher = publisher;
+  }
+
+  public static FinalizeServiceApp start(Settings raw) {
+    PipelineContext ctx = PipelineContext.load(raw);
+    Settings settings = ctx.settings().withDefaults(DEFAULTS);
+    Settings.Reader r = settings.reader();
+    String applicationId = r.string("finalize.application.id");
+    String groupId = r.string("finalize.group.id");
+    Path stateDir = r.path("finalize.state.dir");
+    Duration grace = r.duration("finalize.grace", Duration.ofSeconds(1), Duration.ofDays(1));
+    Duration commit =
+        r.duration("finalize.commit.interval", Duration.ofMillis(10), Duration.ofMinutes(1));
+    Path output = r.path("finalize.output.dir");
+    Path keyDir =
+        r.optional("finalize.key.dir")
+            .map(Path::of)
+            .orElse(r.path("acme.key.dir").resolve("certificates"));
+    int maxPending = r.integer("finalize.max.pending", 1, 1_000_000);
+    boolean workerEnabled = r.bool("finalize.worker.enabled");
+    PollPolicy poll =
+        new PollPolicy(
+            r.duration("finalize.poll.initial", Duration.ofMillis(1), Duration.ofMinutes(1)),
+            r.duration("finalize.poll.max", Duration.ofMillis(1), Duration.ofHours(1)));
+    r.done();
+
+    Properties props = new Properties();
+    props.putAll(ctx.kafka());
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, (int) commit.toMillis());
+    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) ctx.topics().replicationFactor());
+    props.putIfAbsent(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+    KafkaStreams streams =
+        new KafkaStreams(
+            ReconciliationTopology.build(
+                new StreamsBuilder(), ctx.topics(), ctx.serdes(), grace, Duration.ofSeconds(1)),
+            props);
+    streams.start();
+
+    Acme4jPacers pacers = Acme4jPacers.create(ctx.profiles(), SERVICE);
+    Publisher publisher = Publisher.create(ctx.kafka(), SERVICE);
+    CompactedStore<FinalizeRecord> records =
+        new CompactedStore<>(ctx.topics().finalizeRecords, publisher, ctx.kafka());
+    FinalizeHandler handler =
+        new FinalizeHandler(
+            ctx.profiles(),
+            pacers.byProfile(),
+            new Acme4jFinalizeGateway(ctx.sessions(), ctx.accounts()),
+            records,
+            new CertificateKeys(keyDir),
+            new CertificateFiles(output),
+            publisher,
+            ctx.topics(),
+            Clock.systemUTC(),
+            poll);
+    ConsumerLoop<OrderReady> worker =
+        new ConsumerLoop<>(
+            SERVICE,
+            ctx.kafka(),
+            groupId,
+            ctx.topics().orderReady,
+            ctx.topics().orderReadyDlq.name(),
+            publisher,
+            maxPending,
+            new ConsumerLoop.Callbacks<>(
+                handler::handle,
+                partitions -> handler.resume(records.load(partitions)),
+                records::unload,
+                () -> {}));
+    if (workerEnabled) {
+      worker.start();
+    }
+    return new FinalizeServiceApp(streams, worker, handler, pacers, publisher);
+  }
+
+  public boolean ready() {
+    return streams.state() == KafkaStreams.State.RUNNING;
+  }
+
+  public FinalizeHandler handler() {
+    return handler;
+  }
+
+  @Override
+  public void close() {
+    worker.close();
+    streams.close(Duration.ofSeconds(10));
+    pacers.close();
+    publisher.close();
+  }
+}

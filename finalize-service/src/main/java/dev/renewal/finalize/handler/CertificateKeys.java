@@ -1,0 +1,84 @@
+package dev.renewal.finalize.handler;
+
+import dev.renewal.events.KeyType;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPair;
+import org.shredzone.acme4j.util.KeyPairUtils;
+
+/**
+ * Certificate keys the pipeline generates, on disk with owner-only permissions: {@code
+ * <dir>/<certificate name>/<request id>.key}. Events carry the reference (the relative path), never
+ * the key.
+ */
+public final class CertificateKeys {
+  private final Path dir;
+
+  public CertificateKeys(Path dir) {
+    this.dir = dir;
+  }
+
+  /** The reference of the key for this request. */
+  public static String reference(String certificateName, String requestId) {
+    return certificateName + "/" + requestId + ".key";
+  }
+
+  /** Loads the key of {@code reference}, generating it first if it does not exist. */
+  public synchronized KeyPair loadOrCreate(String reference, KeyType type) {
+    Path file = dir.resolve(reference).normalize();
+    if (!file.startsWith(dir.normalize())) {
+      throw new IllegalArgumentException("key reference outside the key store: " + reference);
+    }
+    try {
+      if (Files.exists(file)) {
+        try (Reader in = Files.newBufferedReader(file, StandardCharsets.US_ASCII)) {
+          return KeyPairUtils.readKeyPair(in);
+        }
+      }
+      Files.createDirectories(
+          file.getParent(),
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      KeyPair key = generate(type);
+      Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+      Files.deleteIfExists(tmp);
+      Files.createFile(
+          tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      try (Writer out = Files.newBufferedWriter(tmp, StandardCharsets.US_ASCII)) {
+        KeyPairUtils.writeKeyPair(key, out);
+      }
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+      return key;
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          "cannot read or write the certificate key " + file + ": " + e, e);
+    }
+  }
+
+  /** The private key of {@code reference} as PEM, for the deployed {@code privkey.pem}. */
+  public String privatePem(String reference, KeyType type) {
+    StringWriter out = new StringWriter();
+    try {
+      KeyPairUtils.writeKeyPair(loadOrCreate(reference, type), out);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return out.toString();
+  }
+
+  static KeyPair generate(KeyType type) {
+    return switch (type) {
+      case EC_P384 -> KeyPairUtils.createECKeyPair("secp384r1");
+      case RSA_2048 -> KeyPairUtils.createKeyPair(2048);
+      case RSA_3072 -> KeyPairUtils.createKeyPair(3072);
+      case RSA_4096 -> KeyPairUtils.createKeyPair(4096);
+      default -> KeyPairUtils.createECKeyPair("secp256r1");
+    };
+  }
+}

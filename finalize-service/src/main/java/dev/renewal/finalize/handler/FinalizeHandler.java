@@ -1,0 +1,411 @@
+package dev.renewal.finalize.handler;
+
+import dev.renewal.acme.AcmeFailure;
+import dev.renewal.acme.CaProfile;
+import dev.renewal.acme.CaProfiles;
+import dev.renewal.acme.Pacer;
+import dev.renewal.acme.PollPolicy;
+import dev.renewal.events.CertificateIssued;
+import dev.renewal.events.FinalizeRecord;
+import dev.renewal.events.FinalizeState;
+import dev.renewal.events.OrderReady;
+import dev.renewal.events.Problem;
+import dev.renewal.events.RenewalFailed;
+import dev.renewal.events.RenewalRequested;
+import dev.renewal.events.Stage;
+import dev.renewal.finalize.acme.FinalizeGateway;
+import dev.renewal.finalize.acme.IssuedCertificate;
+import dev.renewal.finalize.acme.OrderView;
+import dev.renewal.topics.CompactedStore;
+import dev.renewal.topics.Publisher;
+import dev.renewal.topics.Topics;
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Takes an order whose authorizations are valid to an issued certificate, one CA call at a time,
+ * outside the Streams transaction. Each step re-reads the order (authoritative) and acts on its
+ * status: {@code ready} → finalize (state FINALIZING recorded first); {@code pending} → poll (the
+ * authorizations are valid but the order is not ready yet, ACME-QUIRKS case 4); {@code processing}
+ * → poll, honouring Retry-After (case 3); {@code valid} → download, never a second finalize (case
+ * 5); {@code invalid} → RenewalFailed with the order's error. {@code orderNotReady} on finalize →
+ * poll until ready, then finalize again. After a crash the record resumes the order: a finalize is
+ * sent only while the CA still says {@code ready}, so at most one certificate is issued per order.
+ */
+public final class FinalizeHandler {
+  private static final Logger LOGGER = LoggerFactory.getLogger(FinalizeHandler.class);
+
+  private final CaProfiles profiles;
+  private final Map<String, Pacer> pacers;
+  private final FinalizeGateway gateway;
+  private final CompactedStore<FinalizeRecord> records;
+  private final CertificateKeys keys;
+  private final CertificateFiles files;
+  private final Publisher publisher;
+  private final Topics topics;
+  private final Clock clock;
+  private final PollPolicy poll;
+  private final Map<String, Long> counters = new ConcurrentHashMap<>();
+
+  public FinalizeHandler(
+      CaProfiles profiles,
+      Map<String, Pacer> pacers,
+      FinalizeGateway gateway,
+      CompactedStore<FinalizeRecord> records,
+      CertificateKeys keys,
+      CertificateFiles files,
+      Publisher publisher,
+      Topics topics,
+      Clock clock,
+      PollPolicy poll) {
+    this.profiles = profiles;
+    this.pacers = Map.copyOf(pacers);
+    this.gateway = gateway;
+    this.records = records;
+    this.keys = keys;
+    this.files = files;
+    this.publisher = publisher;
+    this.topics = topics;
+    this.clock = clock;
+    this.poll = poll;
+  }
+
+  private void count(String name) {
+    counters.merge(name, 1L, Long::sum);
+  }
+
+  /** A counter's value (0 when never counted). */
+  public long counter(String name) {
+    return counters.getOrDefault(name, 0L);
+  }
+
+  public Map<String, Long> snapshot() {
+    return Map.copyOf(counters);
+  }
+
+  /** Records the order and starts finalizing it; completes once the record is written. */
+  public CompletableFuture<Void> handle(String key, OrderReady ready) {
+    count("orders.ready");
+    String id = ready.getRequestId();
+    Optional<FinalizeRecord> existing = records.get(id);
+    if (existing.isPresent()
+        && existing.get().getOrderUrl().equals(ready.getPlaced().getOrderUrl())) {
+      count("orders.duplicate");
+      return CompletableFuture.completedFuture(null);
+    }
+    RenewalRequested request = ready.getPlaced().getRequest();
+    Optional<CaProfile> profile = profiles.get(request.getCaProfile());
+    if (profile.isEmpty()) {
+      return fail(
+          ready,
+          problem(
+              "urn:renewal:problem:unknown-ca-profile",
+              "CA profile '" + request.getCaProfile() + "' is not configured in finalize-service"),
+          false);
+    }
+    FinalizeRecord record =
+        FinalizeRecord.newBuilder()
+            .setRequestId(id)
+            .setOrderUrl(ready.getPlaced().getOrderUrl())
+            .setReady(ready)
+            .setState(FinalizeState.NEW)
+            .setKeyRef(
+                request.getCsrPem() == null
+                    ? CertificateKeys.reference(request.getCertificateName(), id)
+                    : null)
+            .setDeadline(clock.instant().plus(profile.get().orderDeadline()))
+            .setUpdatedAt(clock.instant())
+            .build();
+    return records.put(id, record).thenRun(() -> step(id, 1));
+  }
+
+  /** Resumes every order of {@code loaded} that is not done. */
+  public void resume(Map<String, FinalizeRecord> loaded) {
+    loaded.forEach(
+        (id, r) -> {
+          if (r.getState() != FinalizeState.DONE) {
+            count("orders.resumed");
+            LOGGER.info(
+                "resuming finalization: requestId={} order={} state={}",
+                id,
+                r.getOrderUrl(),
+                r.getState());
+            step(id, 1);
+          }
+        });
+  }
+
+  private record Context(FinalizeRecord record, CaProfile profile) {
+    String id() {
+      return record.getRequestId();
+    }
+
+    RenewalRequested request() {
+      return record.getReady().getPlaced().getRequest();
+    }
+  }
+
+  private Optional<Context> context(String id) {
+    return records
+        .get(id)
+        .filter(r -> r.getState() != FinalizeState.DONE)
+        .map(
+            r ->
+                new Context(
+                    r,
+                    profiles
+                        .get(r.getReady().getPlaced().getRequest().getCaProfile())
+                        .orElseThrow()));
+  }
+
+  private void step(String id, int pollNumber) {
+    Optional<Context> ctx = context(id);
+    if (ctx.isEmpty()) {
+      return;
+    }
+    Context c = ctx.get();
+    if (clock.instant().isAfter(c.record().getDeadline())) {
+      fail(
+          c.record().getReady(),
+          problem(
+              "urn:renewal:problem:order-timeout",
+              "the order was not valid by its deadline " + c.record().getDeadline()),
+          true);
+      return;
+    }
+    call(
+        c,
+        () -> gateway.fetch(c.profile(), c.record().getOrderUrl()),
+        view -> onOrder(c, view, pollNumber));
+  }
+
+  private void onOrder(Context c, OrderView view, int pollNumber) {
+    switch (view.status()) {
+      case VALID -> download(c);
+      case READY -> finalizeOrder(c);
+      case INVALID ->
+          fail(
+              c.record().getReady(),
+              view.error()
+                  .orElse(
+                      problem(
+                          "urn:renewal:problem:order-invalid", "the CA marked the order invalid")),
+              false);
+      default ->
+          later(c.id(), poll.next(pollNumber, view.retryAfter(), clock.instant()), pollNumber + 1);
+    }
+  }
+
+  private void later(String id, Duration delay, int pollNumber) {
+    Optional<Context> ctx = context(id);
+    if (ctx.isEmpty()) {
+      return;
+    }
+    count("orders.polled");
+    pacers
+        .get(ctx.get().profile().name())
+        .submitAfter(delay, () -> null)
+        .thenRun(() -> step(id, pollNumber));
+  }
+
+  private void finalizeOrder(Context c) {
+    RenewalRequested request = c.request();
+    update(c.id(), r -> FinalizeRecord.newBuilder(r).setState(FinalizeState.FINALIZING).build())
+        .thenRun(
+            () ->
+                call(
+                    c,
+                    () -> {
+                      if (request.getCsrPem() != null) {
+                        gateway.finalizeWithCsr(
+                            c.profile(), c.record().getOrderUrl(), csrDer(request.getCsrPem()));
+                      } else {
+                        gateway.finalizeWithKey(
+                            c.profile(),
+                            c.record().getOrderUrl(),
+                            keys.loadOrCreate(c.record().getKeyRef(), request.getKeyType()));
+                      }
+                      return Boolean.TRUE;
+                    },
+                    done -> {
+                      count("orders.finalized");
+                      LOGGER.info(
+                          "order finalized: requestId={} order={}",
+                          c.id(),
+                          c.record().getOrderUrl());
+                      later(c.id(), poll.initial(), 1);
+                    }));
+  }
+
+  private static byte[] csrDer(String pem) {
+    try (PEMParser parser = new PEMParser(new StringReader(pem))) {
+      return ((PKCS10CertificationRequest) parser.readObject()).getEncoded();
+    } catch (IOException | ClassCastException e) {
+      throw new IllegalStateException("the request's CSR cannot be read: " + e, e);
+    }
+  }
+
+  private void download(Context c) {
+    call(c, () -> gateway.download(c.profile(), c.record().getOrderUrl()), cert -> issue(c, cert));
+  }
+
+  private void issue(Context c, IssuedCertificate cert) {
+    RenewalRequested request = c.request();
+    String keyRef = c.record().getKeyRef();
+    Path folder =
+        files.write(
+            request.getCertificateName(),
+            cert.leafPem(),
+            cert.issuersPem(),
+            cert.chainPem(),
+            keyRef == null ? null : keys.privatePem(keyRef, request.getKeyType()));
+    CertificateIssued issued =
+        CertificateIssued.newBuilder()
+            .setEventId(UUID.randomUUID().toString())
+            .setRequestId(c.id())
+            .setOccurredAt(clock.instant())
+            .setCertificateName(request.getCertificateName())
+            .setOrderUrl(c.record().getOrderUrl())
+            .setCertificateUrl(cert.certificateUrl())
+            .setChainPem(cert.chainPem())
+            .setAlternateChains(cert.alternateChainsPem())
+            .setSerialNumber(cert.serialNumber())
+            .setNotBefore(cert.notBefore())
+            .setNotAfter(cert.notAfter())
+            .setIssuer(cert.issuer())
+            .setDnsNames(cert.dnsNames())
+            .setAriCertId(cert.ariCertId())
+            .setKeyRef(keyRef)
+            .setAttempt(request.getAttempt())
+            .build();
+    publisher
+        .send(topics.certificateIssued, c.id(), issued)
+        .thenCompose(
+            v ->
+                update(
+                    c.id(), r -> FinalizeRecord.newBuilder(r).setState(FinalizeState.DONE).build()))
+        .whenComplete(
+            (v, e) -> {
+              if (e != null) {
+                LOGGER.error(
+                    "could not announce the certificate; it will be announced on resume: requestId={}",
+                    c.id(),
+                    e);
+                return;
+              }
+              count("certificates.issued");
+              LOGGER.info(
+                  "certificate issued: requestId={} name={} serial={} notAfter={} files={}",
+                  c.id(),
+                  request.getCertificateName(),
+                  cert.serialNumber(),
+                  cert.notAfter(),
+                  folder);
+            });
+  }
+
+  private <T> void call(Context c, Supplier<T> operation, Consumer<T> then) {
+    call(c, operation, then, 1, clock.instant(), Duration.ZERO);
+  }
+
+  private <T> void call(
+      Context c,
+      Supplier<T> operation,
+      Consumer<T> then,
+      int attempt,
+      Instant started,
+      Duration delay) {
+    pacers
+        .get(c.profile().name())
+        .submitAfter(delay, operation)
+        .whenComplete(
+            (value, error) -> {
+              if (error == null) {
+                then.accept(value);
+                return;
+              }
+              AcmeFailure failure = AcmeFailure.classify(error);
+              if (failure.problem().getType().endsWith(":orderNotReady")) {
+                // RFC 8555 section 7.4: the order is not ready yet; poll it until it is (case 4).
+                count("finalize.order.not.ready");
+                later(c.id(), poll.initial(), 1);
+                return;
+              }
+              Optional<Duration> next =
+                  failure.kind().retryable()
+                      ? c.profile()
+                          .retry()
+                          .nextDelay(attempt, failure.retryAfter(), started, clock.instant())
+                      : Optional.empty();
+              if (next.isPresent()) {
+                count("ca.retries");
+                call(c, operation, then, attempt + 1, started, next.get());
+              } else {
+                fail(c.record().getReady(), failure.problem(), failure.kind().retryable());
+              }
+            });
+  }
+
+  private CompletableFuture<Void> fail(OrderReady ready, Problem problem, boolean retryable) {
+    count("failures." + problem.getType());
+    String id = ready.getRequestId();
+    LOGGER.info(
+        "renewal failed at finalization: requestId={} problem={} retryable={}",
+        id,
+        problem.getType(),
+        retryable);
+    RenewalFailed failed =
+        RenewalFailed.newBuilder()
+            .setEventId(UUID.randomUUID().toString())
+            .setRequestId(id)
+            .setOccurredAt(clock.instant())
+            .setStage(Stage.FINALIZATION)
+            .setProblem(problem)
+            .setRetryable(retryable)
+            .setOrderUrl(ready.getPlaced().getOrderUrl())
+            .setRequest(ready.getPlaced().getRequest())
+            .build();
+    return publisher
+        .send(topics.renewalFailed, id, failed)
+        .thenCompose(
+            v ->
+                records.get(id).isPresent()
+                    ? update(
+                        id, r -> FinalizeRecord.newBuilder(r).setState(FinalizeState.DONE).build())
+                    : CompletableFuture.completedFuture(null));
+  }
+
+  private final Map<String, CompletableFuture<Void>> writes = new ConcurrentHashMap<>();
+
+  private CompletableFuture<Void> update(
+      String id, java.util.function.UnaryOperator<FinalizeRecord> change) {
+    synchronized (writes) {
+      CompletableFuture<Void> next =
+          writes
+              .getOrDefault(id, CompletableFuture.completedFuture(null))
+              .exceptionally(e -> null)
+              .thenCompose(v -> records.put(id, change.apply(records.get(id).orElseThrow())));
+      writes.put(id, next);
+      return next;
+    }
+  }
+
+  private static Problem problem(String type, String detail) {
+    return Problem.newBuilder().setType(type).setDetail(detail).build();
+  }
+}
