@@ -30,6 +30,10 @@ import org.slf4j.LoggerFactory;
  * shared (one machine) or mounted (many), never sent on a topic.
  */
 public final class AccountStore {
+  static {
+    AcmeSessions.registerBouncyCastle();
+  }
+
   private static final Logger LOGGER = LoggerFactory.getLogger(AccountStore.class);
   private static final Set<PosixFilePermission> OWNER_ONLY_FILE =
       PosixFilePermissions.fromString("rw-------");

@@ -1,5 +1,6 @@
 package dev.renewal.finalize.handler;
 
+import dev.renewal.acme.AcmeSessions;
 import dev.renewal.events.KeyType;
 import java.io.IOException;
 import java.io.Reader;
@@ -19,6 +20,11 @@ import org.shredzone.acme4j.util.KeyPairUtils;
  * the key.
  */
 public final class CertificateKeys {
+  static {
+    // acme4j's key utilities use the BC provider; do not rely on a Session having registered it.
+    AcmeSessions.registerBouncyCastle();
+  }
+
   private final Path dir;
 
   public CertificateKeys(Path dir) {

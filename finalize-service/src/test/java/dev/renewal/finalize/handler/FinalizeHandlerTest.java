@@ -1,0 +1,308 @@
+package dev.renewal.finalize.handler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.renewal.acme.CaProfile;
+import dev.renewal.acme.CaProfiles;
+import dev.renewal.acme.Pacer;
+import dev.renewal.acme.PollPolicy;
+import dev.renewal.acme.RetryPolicy;
+import dev.renewal.events.AcmeStatus;
+import dev.renewal.events.CertificateIssued;
+import dev.renewal.events.FinalizeRecord;
+import dev.renewal.events.OrderPlaced;
+import dev.renewal.events.OrderReady;
+import dev.renewal.events.Problem;
+import dev.renewal.events.RenewalFailed;
+import dev.renewal.events.RenewalRequested;
+import dev.renewal.events.Stage;
+import dev.renewal.finalize.acme.FinalizeGateway;
+import dev.renewal.finalize.acme.IssuedCertificate;
+import dev.renewal.finalize.acme.OrderView;
+import dev.renewal.registry.InMemorySchemaRegistryClient;
+import dev.renewal.serde.AvroSerdes;
+import dev.renewal.topics.CompactedStore;
+import dev.renewal.topics.Publisher;
+import dev.renewal.topics.TopicSettings;
+import dev.renewal.topics.Topics;
+import java.net.URI;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.shredzone.acme4j.exception.AcmeServerException;
+import org.shredzone.acme4j.toolbox.JSON;
+
+/** The finalization worker against a scripted CA that fails on any call it was not told about. */
+class FinalizeHandlerTest {
+  static final String ID = "9c0e2f3a-1111-4222-8333-444455556666";
+  static final String ORDER = "https://ca.example/order/9";
+
+  @TempDir Path dir;
+  private final ExecutorService workers = Executors.newFixedThreadPool(2);
+  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+  private final AvroSerdes serdes = new AvroSerdes(new InMemorySchemaRegistryClient(), true);
+  private final Topics topics = Topics.create(new TopicSettings("", 3, (short) 1, 1000), serdes);
+  private final MockProducer<byte[], byte[]> producer =
+      new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+  private final Publisher publisher = new Publisher(producer);
+  private final ScriptedCa ca = new ScriptedCa();
+
+  @AfterEach
+  void stop() {
+    workers.shutdownNow();
+    scheduler.shutdownNow();
+  }
+
+  private FinalizeHandler handler(Duration orderDeadline) {
+    CaProfile profile =
+        new CaProfile(
+            "pebble",
+            URI.create("https://ca.example/dir"),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            List.of(),
+            true,
+            2,
+            1000,
+            Duration.ofSeconds(5),
+            new RetryPolicy(
+                3,
+                Duration.ofMillis(10),
+                Duration.ofMillis(1),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(10)),
+            Duration.ofMinutes(1),
+            orderDeadline);
+    return new FinalizeHandler(
+        CaProfiles.of(profile),
+        Map.of("pebble", new Pacer(2, 1000, workers, scheduler)),
+        ca,
+        new CompactedStore<FinalizeRecord>(topics.finalizeRecords, publisher, Map.of()),
+        new CertificateKeys(dir.resolve("keys")),
+        new CertificateFiles(dir.resolve("out")),
+        publisher,
+        topics,
+        Clock.systemUTC(),
+        new PollPolicy(Duration.ofMillis(5), Duration.ofMillis(50)));
+  }
+
+  /** Order statuses the CA will report, in order; the last one repeats. */
+  static final class ScriptedCa implements FinalizeGateway {
+    final Deque<OrderView> statuses = new ArrayDeque<>();
+    final Deque<RuntimeException> finalizeErrors = new ArrayDeque<>();
+    final List<String> calls = new ArrayList<>();
+
+    @Override
+    public synchronized OrderView fetch(CaProfile profile, String orderUrl) {
+      calls.add("fetch");
+      OrderView v = statuses.size() > 1 ? statuses.poll() : statuses.peek();
+      if (v == null) {
+        throw new AssertionError("unexpected fetch");
+      }
+      return v;
+    }
+
+    @Override
+    public synchronized void finalizeWithKey(CaProfile profile, String orderUrl, KeyPair key) {
+      calls.add("finalize");
+      RuntimeException e = finalizeErrors.poll();
+      if (e != null) {
+        throw e;
+      }
+    }
+
+    @Override
+    public void finalizeWithCsr(CaProfile profile, String orderUrl, byte[] csrDer) {
+      throw new AssertionError("unexpected finalize with a CSR");
+    }
+
+    @Override
+    public synchronized IssuedCertificate download(CaProfile profile, String orderUrl) {
+      calls.add("download");
+      return new IssuedCertificate(
+          ORDER + "/cert",
+          "LEAF\nISSUER\n",
+          "LEAF\n",
+          "ISSUER\n",
+          List.of(),
+          "abc123",
+          Instant.parse("2026-11-27T00:00:00Z"),
+          Instant.parse("2027-02-25T00:00:00Z"),
+          "CN=Pebble Intermediate",
+          List.of("shop.example"),
+          "aki.serial");
+    }
+  }
+
+  static OrderView status(AcmeStatus s) {
+    return new OrderView(
+        s, Optional.of(s.toString().toLowerCase()), Optional.empty(), Optional.empty());
+  }
+
+  static OrderReady ready() {
+    RenewalRequested request =
+        RenewalRequested.newBuilder()
+            .setEventId("e")
+            .setRequestId(ID)
+            .setOccurredAt(Instant.EPOCH)
+            .setCertificateName("shop")
+            .setDnsNames(List.of("shop.example"))
+            .setCaProfile("pebble")
+            .build();
+    OrderPlaced placed =
+        OrderPlaced.newBuilder()
+            .setEventId("p")
+            .setRequestId(ID)
+            .setOccurredAt(Instant.EPOCH)
+            .setRequest(request)
+            .setAccountUrl("https://ca.example/acct/1")
+            .setOrderUrl(ORDER)
+            .setFinalizeUrl(ORDER + "/finalize")
+            .setAuthorizationUrls(List.of())
+            .setOrderStatus(AcmeStatus.READY)
+            .build();
+    return OrderReady.newBuilder()
+        .setEventId("r")
+        .setRequestId(ID)
+        .setOccurredAt(Instant.EPOCH)
+        .setPlaced(placed)
+        .build();
+  }
+
+  private <T extends SpecificRecord> List<T> sent(String topic, Class<T> type) {
+    var d = serdes.value(type).deserializer();
+    List<T> out = new ArrayList<>();
+    for (ProducerRecord<byte[], byte[]> r : producer.history()) {
+      if (r.topic().equals(topic)) {
+        out.add(d.deserialize(topic, r.value()));
+      }
+    }
+    return out;
+  }
+
+  private void awaitOutcome() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (sent("certificate.issued", CertificateIssued.class).isEmpty()
+        && sent("renewal.failed", RenewalFailed.class).isEmpty()
+        && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+  }
+
+  @Test
+  void aReadyOrderIsFinalizedOncePolledWhileProcessingAndDownloaded() throws Exception {
+    ca.statuses.addAll(
+        List.of(
+            status(AcmeStatus.READY),
+            status(AcmeStatus.PROCESSING),
+            status(AcmeStatus.PROCESSING),
+            status(AcmeStatus.VALID)));
+    handler(Duration.ofMinutes(1)).handle(ID, ready()).get();
+    awaitOutcome();
+    assertThat(ca.calls.stream().filter("finalize"::equals)).hasSize(1);
+    assertThat(ca.calls).endsWith("download");
+    CertificateIssued issued = sent("certificate.issued", CertificateIssued.class).get(0);
+    assertThat(issued.getSerialNumber()).isEqualTo("abc123");
+    assertThat(issued.getKeyRef()).isEqualTo("shop/" + ID + ".key");
+    assertThat(Files.readString(dir.resolve("out/shop/fullchain.pem"))).isEqualTo("LEAF\nISSUER\n");
+    assertThat(Files.readString(dir.resolve("out/shop/privkey.pem"))).contains("PRIVATE KEY");
+    assertThat(Files.exists(dir.resolve("keys/shop/" + ID + ".key"))).isTrue();
+  }
+
+  @Test
+  void anOrderAlreadyValidIsDownloadedWithoutASecondFinalize() throws Exception {
+    ca.statuses.add(status(AcmeStatus.VALID));
+    handler(Duration.ofMinutes(1)).handle(ID, ready()).get();
+    awaitOutcome();
+    assertThat(ca.calls).containsExactly("fetch", "download");
+    assertThat(sent("certificate.issued", CertificateIssued.class)).hasSize(1);
+  }
+
+  @Test
+  void anOrderNotYetReadyIsPolledUntilReadyThenFinalized() throws Exception {
+    ca.statuses.addAll(
+        List.of(
+            status(AcmeStatus.PENDING),
+            status(AcmeStatus.PENDING),
+            status(AcmeStatus.READY),
+            status(AcmeStatus.VALID)));
+    handler(Duration.ofMinutes(1)).handle(ID, ready()).get();
+    awaitOutcome();
+    assertThat(ca.calls)
+        .containsSubsequence("fetch", "fetch", "fetch", "finalize", "fetch", "download");
+    assertThat(sent("certificate.issued", CertificateIssued.class)).hasSize(1);
+  }
+
+  @Test
+  void orderNotReadyOnFinalizeIsPolledAndFinalizedAgain() throws Exception {
+    ca.statuses.addAll(
+        List.of(status(AcmeStatus.READY), status(AcmeStatus.READY), status(AcmeStatus.VALID)));
+    ca.finalizeErrors.add(
+        new RuntimeException(
+            new AcmeServerException(
+                new org.shredzone.acme4j.Problem(
+                    JSON.parse(
+                        "{\"type\":\"urn:ietf:params:acme:error:orderNotReady\",\"status\":403}"),
+                    new URL(ORDER)))));
+    handler(Duration.ofMinutes(1)).handle(ID, ready()).get();
+    awaitOutcome();
+    assertThat(ca.calls.stream().filter("finalize"::equals)).hasSize(2);
+    assertThat(sent("certificate.issued", CertificateIssued.class)).hasSize(1);
+    assertThat(sent("renewal.failed", RenewalFailed.class)).isEmpty();
+  }
+
+  @Test
+  void anInvalidOrderFailsWithItsError() throws Exception {
+    ca.statuses.add(
+        new OrderView(
+            AcmeStatus.INVALID,
+            Optional.of("invalid"),
+            Optional.of(
+                Problem.newBuilder()
+                    .setType("urn:ietf:params:acme:error:badCSR")
+                    .setDetail("bad key")
+                    .build()),
+            Optional.empty()));
+    handler(Duration.ofMinutes(1)).handle(ID, ready()).get();
+    awaitOutcome();
+    RenewalFailed f = sent("renewal.failed", RenewalFailed.class).get(0);
+    assertThat(f.getStage()).isEqualTo(Stage.FINALIZATION);
+    assertThat(f.getProblem().getType()).isEqualTo("urn:ietf:params:acme:error:badCSR");
+    assertThat(f.getRetryable()).isFalse();
+  }
+
+  @Test
+  void anOrderStillProcessingAtItsDeadlineFailsRetryable() throws Exception {
+    ca.statuses.addAll(List.of(status(AcmeStatus.READY), status(AcmeStatus.PROCESSING)));
+    handler(Duration.ofMillis(300)).handle(ID, ready()).get();
+    awaitOutcome();
+    RenewalFailed f = sent("renewal.failed", RenewalFailed.class).get(0);
+    assertThat(f.getProblem().getType())
+        .as(f.getProblem().getDetail())
+        .isEqualTo("urn:renewal:problem:order-timeout");
+    assertThat(f.getRetryable()).isTrue();
+    assertThat(sent("certificate.issued", CertificateIssued.class)).isEmpty();
+  }
+}
