@@ -11,7 +11,14 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = RenewalCli.Version.class,
     description = "An event-driven ACME certificate renewal pipeline on Apache Kafka.",
-    subcommands = {StackCommand.class, OrderServiceCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      DemoCommand.class,
+      StackCommand.class,
+      OrderServiceCommand.class,
+      ChallengeServiceCommand.class,
+      FinalizeServiceCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class RenewalCli {
 
   public static void main(String[] args) {

@@ -1,0 +1,297 @@
+package dev.renewal.cli;
+
+import dev.renewal.challenge.ChallengeServiceApp;
+import dev.renewal.config.Settings;
+import dev.renewal.events.CertificateIssued;
+import dev.renewal.events.ChallengeType;
+import dev.renewal.events.RenewalRequested;
+import dev.renewal.finalize.FinalizeServiceApp;
+import dev.renewal.infra.EmbeddedStack;
+import dev.renewal.infra.kafka.EmbeddedKafka;
+import dev.renewal.infra.pebble.FaultyAcmeProxy;
+import dev.renewal.infra.pebble.PebbleServer;
+import dev.renewal.order.OrderServiceApp;
+import dev.renewal.topics.Publisher;
+import dev.renewal.topics.TopicSettings;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code renewal demo}: the whole pipeline on this machine, one certificate end to end. */
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Issues a certificate end to end on this machine, showing every stage.",
+      "",
+      "Starts a Kafka broker, the schema registry, Pebble (a real ACME CA, Debian package"
+          + " 'pebble') with pebble-challtestsrv as its DNS, and the three services; publishes a"
+          + " renewal request for demo names; prints each event as it arrives (requested, order"
+          + " placed, challenge triggered, authorization valid, reconciled, finalized, issued);"
+          + " then the certificate and where its files are. Cleans up on exit unless --keep."
+    })
+final class DemoCommand implements Callable<Integer> {
+  enum Quirk {
+    none,
+    keyfactor
+  }
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--names",
+      defaultValue = "2",
+      description = "How many DNS names (default: ${DEFAULT-VALUE}).")
+  int names;
+
+  @Option(
+      names = "--challenge",
+      defaultValue = "http-01",
+      description =
+          "http-01 (real HTTP validation) or dns-01 (TXT records in challtestsrv, with a wildcard).")
+  String challenge;
+
+  @Option(
+      names = "--quirk",
+      defaultValue = "none",
+      description =
+          "keyfactor: the CA answers the challenge trigger with 'invalid' while it goes on validating (the seed story).")
+  Quirk quirk;
+
+  @Option(names = "--keep", description = "Keep everything running afterwards, until Ctrl-C.")
+  boolean keep;
+
+  @Option(
+      names = "--work-dir",
+      defaultValue = "${env:RENEWAL_WORK_DIR:-.renewal}/demo",
+      description = "Where data, keys and certificates go (default: ${DEFAULT-VALUE}).")
+  Path workDir;
+
+  @Option(
+      names = "--timeout",
+      defaultValue = "120s",
+      description = "Give up after this long (default: ${DEFAULT-VALUE}).")
+  String timeout;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    if (!PebbleServer.installed() && !installPebble(out)) {
+      return 3;
+    }
+    ChallengeType type =
+        challenge.equalsIgnoreCase("dns-01") ? ChallengeType.DNS_01 : ChallengeType.HTTP_01;
+    Path run = workDir.resolve("run-" + Instant.now().toString().replace(":", ""));
+    Files.createDirectories(run);
+    List<AutoCloseable> stack = new ArrayList<>();
+    long started = System.nanoTime();
+    try {
+      out.println("Starting Kafka (KRaft), the schema registry, Pebble and the three services ...");
+      out.flush();
+      EmbeddedStack kafka =
+          keep(
+              stack,
+              EmbeddedStack.start(
+                  run.resolve("kafka"),
+                  0,
+                  0,
+                  new TopicSettings("", 3, (short) 1, 7L * 24 * 3600 * 1000)));
+      int httpPort = EmbeddedKafka.freePort();
+      PebbleServer pebble =
+          keep(
+              stack,
+              PebbleServer.start(
+                  PebbleServer.Options.defaults(run.resolve("pebble"), httpPort)
+                      .withEnvironment(Map.of("PEBBLE_AUTHZREUSE", "0"))));
+      URI directory = pebble.directoryUrl();
+      Path trust = pebble.trustPem();
+      if (quirk == Quirk.keyfactor) {
+        FaultyAcmeProxy proxy =
+            keep(stack, FaultyAcmeProxy.start(pebble, run.resolve("proxy")))
+                .with(FaultyAcmeProxy.challengeTriggerAnswersInvalid());
+        directory = proxy.directoryUrl();
+        trust = proxy.trustPem();
+      }
+      Map<String, String> s = new HashMap<>();
+      s.put("kafka.bootstrap.servers", kafka.bootstrapServers());
+      s.put("registry.url", kafka.registryUrl().toString());
+      s.put("ca.profiles", "demo");
+      s.put("ca.demo.directory.url", directory.toString());
+      s.put("ca.demo.trust.pem", trust.toString());
+      s.put("ca.demo.terms.agreed", "true");
+      s.put("ca.demo.contact", "mailto:demo@example.com");
+      s.put("acme.key.dir", run.resolve("keys").toString());
+      s.put("challenge.http01.host", "127.0.0.1");
+      s.put("challenge.http01.port", String.valueOf(httpPort));
+      s.put("finalize.state.dir", run.resolve("streams").toString());
+      s.put("finalize.output.dir", run.resolve("certificates").toString());
+      s.put("finalize.grace", "30s");
+      if (type == ChallengeType.DNS_01) {
+        s.put("challenge.dns.provider", "challtestsrv");
+        s.put("challenge.dns.challtestsrv.url", pebble.challtestsrvUrl().toString());
+        s.put("challenge.dns.resolver", pebble.dnsServer());
+      }
+      Settings settings = Settings.of(s);
+      keep(stack, OrderServiceApp.start(settings));
+      keep(stack, ChallengeServiceApp.start(settings));
+      FinalizeServiceApp finalize = keep(stack, FinalizeServiceApp.start(settings));
+      long readyBy = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (!finalize.ready() && System.nanoTime() < readyBy) {
+        Thread.sleep(20);
+      }
+      out.printf("  kafka bootstrap   %s%n", kafka.bootstrapServers());
+      out.printf("  schema registry   %s%n", kafka.registryUrl());
+      out.printf(
+          "  ACME directory    %s%s%n",
+          directory,
+          quirk == Quirk.keyfactor
+              ? "  (through a proxy that answers challenge triggers with 'invalid')"
+              : "");
+      out.printf("  ready in %.1f s%n%n", (System.nanoTime() - started) / 1e9);
+
+      List<String> dnsNames = new ArrayList<>();
+      if (type == ChallengeType.DNS_01) {
+        dnsNames.add("*.demo.example");
+      }
+      String[] hosts = {
+        "www", "api", "shop", "mail", "cdn", "app", "blog", "docs", "status", "admin"
+      };
+      for (int i = 0; dnsNames.size() < Math.max(1, names); i++) {
+        dnsNames.add((i < hosts.length ? hosts[i] : "host" + i) + ".demo.example");
+      }
+      String id = UUID.randomUUID().toString();
+      RenewalRequested request =
+          RenewalRequested.newBuilder()
+              .setEventId(UUID.randomUUID().toString())
+              .setRequestId(id)
+              .setOccurredAt(Instant.now())
+              .setCertificateName("demo")
+              .setDnsNames(dnsNames)
+              .setChallengeType(type)
+              .setCaProfile("demo")
+              .build();
+      out.println("Renewal request " + id + ":");
+      out.flush();
+      try (Publisher publisher = Publisher.create(kafka.clientProps(), "renewal-demo")) {
+        publisher.send(kafka.topics().renewalRequested, id, request).get();
+      }
+      Progress.Outcome outcome =
+          new Progress(kafka.clientProps(), kafka.topics(), out)
+              .follow(id, Duration.parse("PT" + timeout.toUpperCase()));
+      out.println();
+      int rc;
+      if (outcome.issued().isPresent()) {
+        CertificateIssued c = outcome.issued().get();
+        Path folder = run.resolve("certificates").resolve(c.getCertificateName()).toAbsolutePath();
+        out.println(
+            "Certificate issued in "
+                + String.format("%.1f s", (System.nanoTime() - started) / 1e9)
+                + " (since start):");
+        out.println("  names        " + c.getDnsNames());
+        out.println("  serial       " + c.getSerialNumber());
+        out.println("  valid        " + c.getNotBefore() + " .. " + c.getNotAfter());
+        out.println("  issuer       " + c.getIssuer());
+        out.println("  files        " + folder + "/{cert.pem,chain.pem,fullchain.pem,privkey.pem}");
+        if (outcome.contradictions() > 0) {
+          out.println(
+              "  reconciled   "
+                  + outcome.contradictions()
+                  + " contradiction(s): the CA said 'invalid' to a challenge, its authorization"
+                  + " turned valid, and the pipeline went on instead of aborting");
+        }
+        rc = 0;
+      } else if (outcome.failed().isPresent()) {
+        out.println("The renewal failed: " + Progress.describe(outcome.failed().get()));
+        rc = 1;
+      } else {
+        out.println("No outcome within " + timeout + "; the services' logs are on stderr.");
+        rc = 1;
+      }
+      out.println();
+      out.println(
+          "Every step is an event on Kafka. To look at them, run the demo with --keep and point");
+      out.println("Kafka UI or kcat at the addresses above, e.g.:");
+      out.println(
+          "  kcat -b "
+              + kafka.bootstrapServers()
+              + " -C -t acme.authorization.reconciled -s value=avro -r "
+              + kafka.registryUrl()
+              + " -e");
+      out.flush();
+      if (keep) {
+        out.println("Running until Ctrl-C (--keep).");
+        out.flush();
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime()
+            .addShutdownHook(
+                new Thread(
+                    () -> {
+                      closeAll(stack);
+                      stop.countDown();
+                    }));
+        stop.await();
+      }
+      return rc;
+    } finally {
+      if (!keep) {
+        closeAll(stack);
+      }
+    }
+  }
+
+  private static <T extends AutoCloseable> T keep(List<AutoCloseable> stack, T c) {
+    stack.add(c);
+    return c;
+  }
+
+  private static void closeAll(List<AutoCloseable> stack) {
+    for (int i = stack.size() - 1; i >= 0; i--) {
+      try {
+        stack.get(i).close();
+      } catch (Exception e) {
+        // best effort on the way out
+      }
+    }
+    stack.clear();
+  }
+
+  /** Installs Debian's pebble when running as root; otherwise says how. */
+  private static boolean installPebble(PrintWriter out) throws IOException, InterruptedException {
+    boolean root = "root".equals(System.getProperty("user.name"));
+    if (!root) {
+      out.println(
+          "The demo needs Pebble, the ACME test CA (Debian package 'pebble'). Install it with:");
+      out.println("  " + PebbleServer.INSTALL_HINT);
+      out.flush();
+      return false;
+    }
+    out.println("Installing Pebble (apt-get install -y pebble) ...");
+    out.flush();
+    for (List<String> cmd :
+        List.of(
+            List.of("apt-get", "update", "-qq"),
+            List.of("apt-get", "install", "-y", "-qq", "pebble"))) {
+      Process p = new ProcessBuilder(cmd).inheritIO().start();
+      if (p.waitFor() != 0) {
+        out.println("Installing Pebble failed; install it with: " + PebbleServer.INSTALL_HINT);
+        return false;
+      }
+    }
+    return PebbleServer.installed();
+  }
+}
