@@ -93,6 +93,132 @@ public final class FaultyAcmeProxy implements AutoCloseable {
     String rewrite(Exchange exchange) throws IOException;
   }
 
+  /** A whole answer: status, headers to set, body. */
+  public record Reply(int status, Map<String, String> headers, String body) {}
+
+  /**
+   * Answers a request instead of Pebble (the exchange has status 0 and no body yet), or returns
+   * null to forward it.
+   */
+  @FunctionalInterface
+  public interface Interceptor {
+    Reply intercept(Exchange request) throws IOException;
+  }
+
+  /** Replaces Pebble's whole answer (status, headers, body), or returns null to keep it. */
+  @FunctionalInterface
+  public interface Replacer {
+    Reply replace(Exchange exchange) throws IOException;
+  }
+
+  private static String problem(String type, String detail, int status) {
+    ObjectNode p = JSON.createObjectNode();
+    p.put("type", type);
+    p.put("detail", detail + " (injected by FaultyAcmeProxy)");
+    p.put("status", status);
+    return p.toString();
+  }
+
+  /**
+   * ACME-QUIRKS case 7: the first {@code count} newOrder requests answer {@code 429 rateLimited}
+   * with {@code Retry-After: retryAfter} (delta-seconds or an HTTP-date).
+   */
+  public static Interceptor rateLimitNewOrders(
+      int count, java.util.function.Supplier<String> retryAfter) {
+    AtomicInteger left = new AtomicInteger(count);
+    return request -> {
+      if (!request.method().equals("POST")
+          || !request.path().equals("/order-plz")
+          || left.getAndDecrement() <= 0) {
+        return null;
+      }
+      return new Reply(
+          429,
+          Map.of("Content-Type", "application/problem+json", "Retry-After", retryAfter.get()),
+          problem("urn:ietf:params:acme:error:rateLimited", "too many new orders", 429));
+    };
+  }
+
+  /** ACME-QUIRKS case 4: the first finalize of each order answers {@code orderNotReady}. */
+  public static Interceptor finalizeAnswersOrderNotReadyOnce() {
+    Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    return request -> {
+      if (!request.isFinalize() || !seen.add(request.path())) {
+        return null;
+      }
+      return new Reply(
+          403,
+          Map.of("Content-Type", "application/problem+json"),
+          problem("urn:ietf:params:acme:error:orderNotReady", "order not ready yet", 403));
+    };
+  }
+
+  /**
+   * ACME-QUIRKS case 2: for {@code duration} after a challenge is triggered, its authorization
+   * reads as pending with the challenge {@code processing}, carrying an {@code error}, and a {@code
+   * Retry-After: 1}.
+   */
+  public static Replacer challengeProcessingFor(Duration duration) {
+    Map<String, Long> triggered = new java.util.concurrent.ConcurrentHashMap<>();
+    return exchange -> {
+      if (exchange.isChallengeTrigger()) {
+        triggered.putIfAbsent(exchange.path(), System.nanoTime());
+        return null;
+      }
+      if (!exchange.isAuthorizationRead() || exchange.status() != 200) {
+        return null;
+      }
+      ObjectNode body = (ObjectNode) JSON.readTree(exchange.body());
+      boolean held = false;
+      for (JsonNode c : body.withArray("challenges")) {
+        String path = URI.create(c.path("url").asText()).getPath();
+        Long at = triggered.get(path);
+        if (at != null && System.nanoTime() - at < duration.toNanos()) {
+          ObjectNode challenge = (ObjectNode) c;
+          challenge.put("status", "processing");
+          ObjectNode error = challenge.putObject("error");
+          error.put("type", "urn:ietf:params:acme:error:connection");
+          error.put("detail", "still validating (injected by FaultyAcmeProxy)");
+          held = true;
+        }
+      }
+      if (!held) {
+        return null;
+      }
+      body.put("status", "pending");
+      return new Reply(200, Map.of("Retry-After", "1"), body.toString());
+    };
+  }
+
+  /**
+   * ACME-QUIRKS case 3: for {@code duration} after an order is finalized, it reads as {@code
+   * processing} (no certificate yet) with a short {@code Retry-After: 1}.
+   */
+  public static Replacer orderProcessingFor(Duration duration) {
+    Map<String, Long> finalized = new java.util.concurrent.ConcurrentHashMap<>();
+    return exchange -> {
+      if (exchange.isFinalize() && exchange.status() < 300) {
+        finalized.putIfAbsent(
+            exchange.path().substring("/finalize-order/".length()), System.nanoTime());
+        return null;
+      }
+      if (!exchange.method().equals("POST")
+          || !exchange.path().startsWith("/my-order/")
+          || exchange.hasPayload()
+          || exchange.status() != 200) {
+        return null;
+      }
+      Long at = finalized.get(exchange.path().substring("/my-order/".length()));
+      if (at == null || System.nanoTime() - at >= duration.toNanos()) {
+        return null;
+      }
+      ObjectNode body = (ObjectNode) JSON.readTree(exchange.body());
+      body.put("status", "processing");
+      body.remove("certificate");
+      return new Reply(200, Map.of("Retry-After", "1"), body.toString());
+    };
+  }
+
   /**
    * ACME-QUIRKS case 1 (Keyfactor): the answer to a challenge trigger says {@code invalid} with an
    * error, although the CA goes on validating and the authorization turns valid.
@@ -118,6 +244,8 @@ public final class FaultyAcmeProxy implements AutoCloseable {
   private final HttpClient upstream;
   private final URI target;
   private final List<Quirk> quirks = new CopyOnWriteArrayList<>();
+  private final List<Interceptor> interceptors = new CopyOnWriteArrayList<>();
+  private final List<Replacer> replacers = new CopyOnWriteArrayList<>();
   private final AtomicInteger triggers = new AtomicInteger();
   private final AtomicInteger finalizes = new AtomicInteger();
   private final TlsMaterial tls;
@@ -196,8 +324,22 @@ public final class FaultyAcmeProxy implements AutoCloseable {
     return this;
   }
 
+  /** Adds a request interceptor (answers instead of Pebble). */
+  public FaultyAcmeProxy intercept(Interceptor interceptor) {
+    interceptors.add(interceptor);
+    return this;
+  }
+
+  /** Adds a response replacer (status, headers and body). */
+  public FaultyAcmeProxy replace(Replacer replacer) {
+    replacers.add(replacer);
+    return this;
+  }
+
   public void clearQuirks() {
     quirks.clear();
+    interceptors.clear();
+    replacers.clear();
   }
 
   /** The directory URL clients use instead of Pebble's. */
@@ -210,12 +352,12 @@ public final class FaultyAcmeProxy implements AutoCloseable {
     return tls.caCertificate();
   }
 
-  /** Challenge triggers (signed POSTs with a payload to a challenge) seen so far. */
+  /** Challenge triggers (signed POSTs with a payload to a challenge) Pebble accepted so far. */
   public int challengeTriggers() {
     return triggers.get();
   }
 
-  /** Finalize requests (signed POSTs with a CSR to an order's finalize URL) seen so far. */
+  /** Finalize requests (signed POSTs with a CSR to an order's finalize URL) Pebble accepted. */
   public int finalizes() {
     return finalizes.get();
   }
@@ -238,6 +380,18 @@ public final class FaultyAcmeProxy implements AutoCloseable {
                 }
               });
       out.header("Host", in.getRequestHeaders().getFirst("Host"));
+      Exchange request =
+          new Exchange(in.getRequestMethod(), path, payload(requestBody), 0, Map.of(), null);
+      for (Interceptor interceptor : interceptors) {
+        Reply reply = interceptor.intercept(request);
+        if (reply != null) {
+          Map<String, String> headers = new java.util.HashMap<>(reply.headers());
+          freshNonce(in.getRequestHeaders().getFirst("Host"))
+              .ifPresent(n -> headers.put("Replay-Nonce", n));
+          send(in, reply.status(), headers, reply.body());
+          return;
+        }
+      }
       HttpResponse<byte[]> response;
       try {
         response = upstream.send(out.build(), HttpResponse.BodyHandlers.ofByteArray());
@@ -259,10 +413,11 @@ public final class FaultyAcmeProxy implements AutoCloseable {
               response.statusCode(),
               response.headers().map(),
               body);
-      if (exchange.isChallengeTrigger()) {
+      // Counted only when Pebble accepted them: a badNonce answer is retried by the client.
+      if (exchange.isChallengeTrigger() && exchange.status() < 300) {
         triggers.incrementAndGet();
       }
-      if (exchange.isFinalize()) {
+      if (exchange.isFinalize() && exchange.status() < 300) {
         finalizes.incrementAndGet();
       }
       String rewritten = body;
@@ -289,13 +444,57 @@ public final class FaultyAcmeProxy implements AutoCloseable {
                   in.getResponseHeaders().put(name, values);
                 }
               });
-      byte[] bytes = rewritten.getBytes(StandardCharsets.UTF_8);
-      in.sendResponseHeaders(response.statusCode(), bytes.length == 0 ? -1 : bytes.length);
-      if (bytes.length > 0) {
-        try (OutputStream os = in.getResponseBody()) {
-          os.write(bytes);
+      int status = response.statusCode();
+      Map<String, String> extra = Map.of();
+      for (Replacer replacer : replacers) {
+        Reply reply =
+            replacer.replace(
+                new Exchange(
+                    exchange.method(),
+                    path,
+                    exchange.jwsPayload(),
+                    status,
+                    exchange.headers(),
+                    rewritten));
+        if (reply != null) {
+          status = reply.status();
+          extra = reply.headers();
+          rewritten = reply.body();
         }
       }
+      send(in, status, extra, rewritten);
+    }
+  }
+
+  private static void send(HttpExchange in, int status, Map<String, String> headers, String body)
+      throws IOException {
+    headers.forEach((k, v) -> in.getResponseHeaders().set(k, v));
+    byte[] bytes = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+    in.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
+    if (bytes.length > 0) {
+      try (OutputStream os = in.getResponseBody()) {
+        os.write(bytes);
+      }
+    }
+  }
+
+  /** A fresh nonce from Pebble, for an answer the proxy makes itself. */
+  private java.util.Optional<String> freshNonce(String host) {
+    try {
+      HttpResponse<Void> r =
+          upstream.send(
+              HttpRequest.newBuilder(URI.create(target + "nonce-plz"))
+                  .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                  .header("Host", host)
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.discarding());
+      return r.headers().firstValue("Replay-Nonce");
+    } catch (IOException e) {
+      return java.util.Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return java.util.Optional.empty();
     }
   }
 
