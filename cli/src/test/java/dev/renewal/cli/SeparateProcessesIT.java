@@ -1,0 +1,115 @@
+package dev.renewal.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.renewal.events.CertificateIssued;
+import dev.renewal.events.RenewalRequested;
+import dev.renewal.infra.EmbeddedStack;
+import dev.renewal.infra.kafka.EmbeddedKafka;
+import dev.renewal.infra.pebble.PebbleServer;
+import dev.renewal.topics.Publisher;
+import dev.renewal.topics.TopicReader;
+import dev.renewal.topics.TopicSettings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The three services as three JVMs, as on many machines: each started with {@code renewal <service>
+ * --config FILE}, pointed at the broker and the registry, sharing only the key folder.
+ */
+class SeparateProcessesIT {
+  @TempDir Path work;
+
+  @Test
+  void threeServiceProcessesIssueACertificate() throws Exception {
+    int httpPort = EmbeddedKafka.freePort();
+    try (EmbeddedStack stack =
+            EmbeddedStack.start(
+                work.resolve("stack"), 0, 0, new TopicSettings("", 3, (short) 1, 3_600_000));
+        PebbleServer pebble =
+            PebbleServer.start(PebbleServer.Options.defaults(work.resolve("pebble"), httpPort));
+        Publisher publisher = Publisher.create(stack.clientProps(), "it")) {
+      Path config = work.resolve("renewal.properties");
+      Files.writeString(
+          config,
+          String.join(
+              "\n",
+              "kafka.bootstrap.servers=" + stack.bootstrapServers(),
+              "registry.url=" + stack.registryUrl(),
+              "ca.profiles=pebble",
+              "ca.pebble.directory.url=" + pebble.directoryUrl(),
+              "ca.pebble.trust.pem=" + pebble.trustPem(),
+              "ca.pebble.terms.agreed=true",
+              "acme.key.dir=" + work.resolve("keys"),
+              "challenge.http01.host=127.0.0.1",
+              "challenge.http01.port=" + httpPort,
+              "finalize.state.dir=" + work.resolve("streams"),
+              "finalize.output.dir=" + work.resolve("certificates"),
+              ""));
+      List<Process> processes = new ArrayList<>();
+      try {
+        for (String service : List.of("order-service", "challenge-service", "finalize-service")) {
+          processes.add(
+              new ProcessBuilder(
+                      Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                      "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=dev.renewal.events",
+                      "-cp",
+                      System.getProperty("java.class.path"),
+                      RenewalCli.class.getName(),
+                      service,
+                      "--config",
+                      config.toString())
+                  .redirectErrorStream(true)
+                  .redirectOutput(work.resolve(service + ".log").toFile())
+                  .start());
+        }
+        String id = UUID.randomUUID().toString();
+        publisher
+            .send(
+                stack.topics().renewalRequested,
+                id,
+                RenewalRequested.newBuilder()
+                    .setEventId(UUID.randomUUID().toString())
+                    .setRequestId(id)
+                    .setOccurredAt(Instant.now())
+                    .setCertificateName("processes")
+                    .setDnsNames(List.of("processes.example", "www.processes.example"))
+                    .setCaProfile("pebble")
+                    .build())
+            .get();
+        List<ConsumerRecord<String, CertificateIssued>> issued =
+            new TopicReader(stack.clientProps())
+                .await(
+                    stack.topics().certificateIssued,
+                    r -> r.key().equals(id),
+                    1,
+                    Duration.ofSeconds(120));
+        StringBuilder logs = new StringBuilder();
+        for (String service : List.of("order-service", "challenge-service", "finalize-service")) {
+          logs.append(Files.readString(work.resolve(service + ".log")));
+        }
+        assertThat(issued).as(logs.toString()).hasSize(1);
+        assertThat(issued.get(0).value().getDnsNames())
+            .containsExactlyInAnyOrder("processes.example", "www.processes.example");
+        assertThat(work.resolve("certificates/processes/fullchain.pem")).exists();
+        for (Process p : processes) {
+          p.destroy();
+        }
+        for (Process p : processes) {
+          assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();
+        }
+      } finally {
+        processes.forEach(Process::destroyForcibly);
+      }
+    }
+  }
+}
