@@ -2,7 +2,6 @@ package dev.renewal.cli;
 
 import dev.renewal.challenge.ChallengeServiceApp;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -25,18 +24,9 @@ final class ChallengeServiceCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     ChallengeServiceApp app = ChallengeServiceApp.start(options.settings());
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  app.close();
-                  stopped.countDown();
-                },
-                "challenge-service-shutdown"));
-    System.err.println(
+    return RunUntilStopped.run(
+        "challenge-service",
+        app,
         "challenge-service running (HTTP-01 on port " + app.http01Port() + "); Ctrl-C to stop");
-    stopped.await();
-    return 0;
   }
 }

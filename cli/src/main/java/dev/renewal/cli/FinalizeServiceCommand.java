@@ -2,7 +2,6 @@ package dev.renewal.cli;
 
 import dev.renewal.finalize.FinalizeServiceApp;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -25,17 +24,6 @@ final class FinalizeServiceCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     FinalizeServiceApp app = FinalizeServiceApp.start(options.settings());
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  app.close();
-                  stopped.countDown();
-                },
-                "finalize-service-shutdown"));
-    System.err.println("finalize-service running; Ctrl-C to stop");
-    stopped.await();
-    return 0;
+    return RunUntilStopped.run("finalize-service", app, "finalize-service running; Ctrl-C to stop");
   }
 }

@@ -2,7 +2,6 @@ package dev.renewal.cli;
 
 import dev.renewal.order.OrderServiceApp;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -25,17 +24,6 @@ final class OrderServiceCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     OrderServiceApp app = OrderServiceApp.start(options.settings());
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  app.close();
-                  stopped.countDown();
-                },
-                "order-service-shutdown"));
-    System.err.println("order-service running; Ctrl-C to stop");
-    stopped.await();
-    return 0;
+    return RunUntilStopped.run("order-service", app, "order-service running; Ctrl-C to stop");
   }
 }

@@ -32,6 +32,7 @@ public final class CompactedStore<V> {
   private final Publisher publisher;
   private final Map<String, Object> clientProps;
   private final Map<String, V> byKey = new ConcurrentHashMap<>();
+  private final Map<String, CompletableFuture<Void>> writes = new ConcurrentHashMap<>();
 
   public CompactedStore(
       Topic<String, V> topic, Publisher publisher, Map<String, Object> clientProps) {
@@ -95,6 +96,29 @@ public final class CompactedStore<V> {
 
   public Optional<V> get(String key) {
     return Optional.ofNullable(byKey.get(key));
+  }
+
+  /**
+   * Read-modify-write of {@code key}'s record, one at a time per key: each change is applied to the
+   * record the previous one left (null when there is none), so concurrent updates of one record are
+   * never lost. Completes once the broker has the result.
+   */
+  public CompletableFuture<Void> update(String key, java.util.function.UnaryOperator<V> change) {
+    synchronized (writes) {
+      CompletableFuture<Void> next =
+          writes
+              .getOrDefault(key, CompletableFuture.completedFuture(null))
+              .exceptionally(e -> null)
+              .thenCompose(v -> put(key, change.apply(byKey.get(key))));
+      writes.put(key, next);
+      next.whenComplete(
+          (v, e) -> {
+            synchronized (writes) {
+              writes.remove(key, next);
+            }
+          });
+      return next;
+    }
   }
 
   /** Writes {@code value}; completes once the broker has it (and then it is visible here). */

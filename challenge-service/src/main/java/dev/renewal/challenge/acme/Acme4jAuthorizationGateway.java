@@ -3,12 +3,10 @@ package dev.renewal.challenge.acme;
 import dev.renewal.acme.AccountStore;
 import dev.renewal.acme.AcmeFailure;
 import dev.renewal.acme.AcmeSessions;
+import dev.renewal.acme.CaCallFailure;
 import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.Statuses;
 import dev.renewal.events.ChallengeType;
-import java.net.MalformedURLException;
-import java.net.URI;
-import java.net.URL;
 import java.util.Optional;
 import org.shredzone.acme4j.Authorization;
 import org.shredzone.acme4j.Login;
@@ -36,7 +34,7 @@ public final class Acme4jAuthorizationGateway implements AuthorizationGateway {
   public AuthorizationView fetch(CaProfile profile, String authorizationUrl, ChallengeType type) {
     Login login = login(profile);
     try {
-      Authorization auth = login.bindAuthorization(url(authorizationUrl));
+      Authorization auth = login.bindAuthorization(CaCallFailure.url(authorizationUrl));
       Optional<java.time.Instant> retryAfter = auth.fetch();
       String identifier = auth.getIdentifier().getDomain();
       Optional<ChallengeView> challenge = find(auth, type).map(c -> view(c, identifier, type));
@@ -59,7 +57,7 @@ public final class Acme4jAuthorizationGateway implements AuthorizationGateway {
   public ChallengeView trigger(CaProfile profile, String challengeUrl, ChallengeType type) {
     Login login = login(profile);
     try {
-      Challenge challenge = login.bindChallenge(url(challengeUrl));
+      Challenge challenge = login.bindChallenge(CaCallFailure.url(challengeUrl));
       challenge.trigger();
       return view((TokenChallenge) challenge, null, type);
     } catch (AcmeException e) {
@@ -91,22 +89,5 @@ public final class Acme4jAuthorizationGateway implements AuthorizationGateway {
         token,
         response,
         recordName);
-  }
-
-  private static URL url(String text) {
-    try {
-      return URI.create(text).toURL();
-    } catch (MalformedURLException | IllegalArgumentException e) {
-      throw new IllegalArgumentException("not a URL: " + text, e);
-    }
-  }
-
-  /** A CA call failed; the cause is the acme4j exception, classified by AcmeFailure. */
-  public static final class CaCallFailure extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    CaCallFailure(AcmeException cause) {
-      super(cause.getMessage(), cause);
-    }
   }
 }

@@ -95,7 +95,10 @@ public final class ChallengeHandler {
   private final ScheduledExecutorService scheduler;
   private final PollPolicy poll;
   private final ChallengeMetrics metrics;
-  private final Map<String, CompletableFuture<Void>> writes = new ConcurrentHashMap<>();
+
+  /** Requests with work in progress on this instance (for cancellation on revocation). */
+  private final Set<String> active = ConcurrentHashMap.newKeySet();
+
   private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
 
   public ChallengeHandler(
@@ -212,7 +215,7 @@ public final class ChallengeHandler {
 
   /** Stops the work of requests in partitions this instance no longer owns. */
   public void cancel(Collection<Integer> partitions) {
-    for (String requestId : List.copyOf(writes.keySet())) {
+    for (String requestId : List.copyOf(active)) {
       if (partitions.contains(records.partitionOf(requestId))) {
         cancelled.add(requestId);
       }
@@ -685,7 +688,7 @@ public final class ChallengeHandler {
                       .flatMap(r -> r.getAuthorizations().stream())
                       .allMatch(x -> x.getState() == AuthorizationWorkState.DONE);
               if (all) {
-                writes.remove(requestId);
+                active.remove(requestId);
                 LOGGER.info(
                     "every authorization of the order is terminal: requestId={}", requestId);
               }
@@ -808,26 +811,9 @@ public final class ChallengeHandler {
         });
   }
 
-  /**
-   * Writes the request's record, one write at a time per request, each applied to the record the
-   * previous write left (read-modify-write without lost updates).
-   */
   private CompletableFuture<Void> write(String requestId, UnaryOperator<ChallengeRecord> change) {
-    synchronized (writes) {
-      CompletableFuture<Void> previous =
-          writes.getOrDefault(requestId, CompletableFuture.completedFuture(null));
-      CompletableFuture<Void> next =
-          previous
-              .exceptionally(e -> null)
-              .thenCompose(
-                  v -> {
-                    ChallengeRecord current = records.get(requestId).orElse(null);
-                    ChallengeRecord updated = change.apply(current);
-                    return records.put(requestId, updated);
-                  });
-      writes.put(requestId, next);
-      return next;
-    }
+    active.add(requestId);
+    return records.update(requestId, change);
   }
 
   private static Problem problem(String type, String detail) {

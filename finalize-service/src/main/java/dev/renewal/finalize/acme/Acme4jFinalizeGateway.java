@@ -3,12 +3,10 @@ package dev.renewal.finalize.acme;
 import dev.renewal.acme.AccountStore;
 import dev.renewal.acme.AcmeFailure;
 import dev.renewal.acme.AcmeSessions;
+import dev.renewal.acme.CaCallFailure;
 import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.Statuses;
 import java.io.StringWriter;
-import java.net.MalformedURLException;
-import java.net.URI;
-import java.net.URL;
 import java.security.KeyPair;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateParsingException;
@@ -35,7 +33,7 @@ public final class Acme4jFinalizeGateway implements FinalizeGateway {
 
   private Order order(CaProfile profile, String orderUrl) {
     Login login = accounts.existingLogin(profile, sessions.session(profile));
-    return login.bindOrder(url(orderUrl));
+    return login.bindOrder(CaCallFailure.url(orderUrl));
   }
 
   @Override
@@ -139,29 +137,5 @@ public final class Acme4jFinalizeGateway implements FinalizeGateway {
       }
     }
     return out.toString();
-  }
-
-  private static URL url(String text) {
-    try {
-      return URI.create(text).toURL();
-    } catch (MalformedURLException | IllegalArgumentException e) {
-      throw new IllegalArgumentException("not a URL: " + text, e);
-    }
-  }
-
-  /** A CA call failed; the cause is the acme4j exception, classified by AcmeFailure. */
-  public static final class CaCallFailure extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    CaCallFailure(AcmeException cause) {
-      super(cause.getMessage(), cause);
-    }
-
-    /** The CA's problem type, if it sent one. */
-    public Optional<String> problemType() {
-      return getCause() instanceof org.shredzone.acme4j.exception.AcmeServerException s
-          ? Optional.of(s.getType().toString())
-          : Optional.empty();
-    }
   }
 }

@@ -390,19 +390,9 @@ public final class FinalizeHandler {
                     : CompletableFuture.completedFuture(null));
   }
 
-  private final Map<String, CompletableFuture<Void>> writes = new ConcurrentHashMap<>();
-
   private CompletableFuture<Void> update(
       String id, java.util.function.UnaryOperator<FinalizeRecord> change) {
-    synchronized (writes) {
-      CompletableFuture<Void> next =
-          writes
-              .getOrDefault(id, CompletableFuture.completedFuture(null))
-              .exceptionally(e -> null)
-              .thenCompose(v -> records.put(id, change.apply(records.get(id).orElseThrow())));
-      writes.put(id, next);
-      return next;
-    }
+    return records.update(id, change);
   }
 
   private static Problem problem(String type, String detail) {

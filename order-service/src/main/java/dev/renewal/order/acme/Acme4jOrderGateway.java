@@ -2,10 +2,9 @@ package dev.renewal.order.acme;
 
 import dev.renewal.acme.AccountStore;
 import dev.renewal.acme.AcmeSessions;
+import dev.renewal.acme.CaCallFailure;
 import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.Statuses;
-import java.net.MalformedURLException;
-import java.net.URI;
 import java.net.URL;
 import java.util.List;
 import java.util.Optional;
@@ -79,7 +78,7 @@ public final class Acme4jOrderGateway implements OrderGateway {
   public PlacedOrder fetch(CaProfile profile, String orderUrl) {
     Login login = login(profile);
     try {
-      Order order = login.bindOrder(url(orderUrl));
+      Order order = login.bindOrder(CaCallFailure.url(orderUrl));
       order.fetch();
       return describe(login, order);
     } catch (AcmeException e) {
@@ -100,22 +99,5 @@ public final class Acme4jOrderGateway implements OrderGateway {
         Statuses.of(raw.orElse(null)),
         raw,
         order.getExpires());
-  }
-
-  private static URL url(String text) {
-    try {
-      return URI.create(text).toURL();
-    } catch (MalformedURLException | IllegalArgumentException e) {
-      throw new IllegalArgumentException("not a URL: " + text, e);
-    }
-  }
-
-  /** A CA call failed; the cause is the acme4j exception, classified by AcmeFailure. */
-  public static final class CaCallFailure extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    CaCallFailure(AcmeException cause) {
-      super(cause.getMessage(), cause);
-    }
   }
 }
