@@ -17,6 +17,9 @@ import picocli.CommandLine.Command;
       OrderServiceCommand.class,
       ChallengeServiceCommand.class,
       FinalizeServiceCommand.class,
+      PublishCommand.class,
+      StatusCommand.class,
+      ReplayCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class RenewalCli {

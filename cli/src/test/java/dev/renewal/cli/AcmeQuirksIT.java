@@ -438,4 +438,39 @@ class AcmeQuirksIT {
     System.out.printf("100 certificates in %.1f s%n", (System.nanoTime() - started) / 1e9);
     assertThat(all(topics.renewalFailed)).isEmpty();
   }
+
+  @Test
+  void aFailedRenewalIsFixedThenReplayedFromTheLogAndIssuedAsAttemptTwo() throws Exception {
+    pebble.challtestsrv("/add-a", "{\"host\":\"replay.example.\",\"addresses\":[\"127.0.0.2\"]}");
+    Map<String, String> s = settings(pebble, null);
+    pipeline(s);
+    String id = publish(ChallengeType.HTTP_01, "replay.example");
+    RenewalFailed failed = await(topics.renewalFailed, 1).get(0).value();
+    assertThat(failed.getRequestId()).isEqualTo(id);
+
+    // The operator fixes DNS, then replays from the log.
+    pebble.challtestsrv("/clear-a", "{\"host\":\"replay.example.\"}");
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "replay",
+                "--request-id",
+                id,
+                "--set",
+                "kafka.bootstrap.servers=" + stack.bootstrapServers(),
+                "--set",
+                "registry.url=" + stack.registryUrl(),
+                "--set",
+                "topics.prefix=" + prefix));
+    java.io.StringWriter out = new java.io.StringWriter();
+    var cli = RenewalCli.commandLine();
+    cli.setOut(new java.io.PrintWriter(out));
+    assertThat(cli.execute(args.toArray(String[]::new))).isZero();
+    assertThat(out.toString()).contains("replayed 1");
+
+    CertificateIssued issued = await(topics.certificateIssued, 1).get(0).value();
+    assertThat(issued.getRequestId()).isEqualTo(id);
+    assertThat(issued.getAttempt()).isEqualTo(2);
+    assertThat(issued.getDnsNames()).containsExactly("replay.example");
+  }
 }

@@ -81,8 +81,14 @@ final class Reconciler implements Processor<String, ReconciliationInput, String,
     Map<String, AuthorizationEvidence> evidence = new HashMap<>(state.getAuthorizations());
     List<String> touched = new ArrayList<>();
     if (in.getPlaced() != null) {
-      if (state.getPlaced() == null) {
-        state.setPlaced(in.getPlaced());
+      OrderPlaced p = in.getPlaced();
+      OrderPlaced known = state.getPlaced();
+      // A replay keeps the request id: a newer attempt's order starts a new decision.
+      if (known == null
+          || (!known.getOrderUrl().equals(p.getOrderUrl())
+              && p.getRequest().getAttempt() > known.getRequest().getAttempt())) {
+        state.setPlaced(p);
+        state.setOrderDecided(false);
       }
     } else if (in.getChallenge() != null) {
       ChallengeObserved c = in.getChallenge();

@@ -335,6 +335,26 @@ class ReconciliationTopologyTest {
   }
 
   @Test
+  void aReplayedRequestsNewOrderIsReconciledOnItsOwn() {
+    order(order(AcmeStatus.PENDING, A1));
+    authorization(A1, AcmeStatus.INVALID);
+    assertThat(failed.readValuesToList()).hasSize(1);
+
+    OrderPlaced second = order(AcmeStatus.PENDING, A2);
+    second.setOrderUrl(ORDER + "/attempt-2");
+    second.getRequest().setAttempt(2);
+    order(second);
+    authorization(A2, AcmeStatus.VALID);
+    List<OrderReady> readies = ready.readValuesToList();
+    assertThat(readies).hasSize(1);
+    assertThat(readies.get(0).getPlaced().getOrderUrl()).isEqualTo(ORDER + "/attempt-2");
+    // The first attempt's announcement again (a duplicate) changes nothing.
+    order(order(AcmeStatus.PENDING, A1));
+    assertThat(ready.isEmpty()).isTrue();
+    assertThat(failed.isEmpty()).isTrue();
+  }
+
+  @Test
   void theTopologyIsUnchanged() throws IOException {
     String described = topology(topics, serdes).describe().toString().trim();
     Path golden = Path.of("src/test/resources/reconciliation-topology.txt");

@@ -1,0 +1,81 @@
+package dev.renewal.cli;
+
+import dev.renewal.events.CertificateIssued;
+import dev.renewal.events.RenewalFailed;
+import dev.renewal.events.RenewalRequested;
+import dev.renewal.topics.Topic;
+import dev.renewal.topics.TopicReader;
+import dev.renewal.topics.Topics;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import org.apache.avro.generic.GenericRecord;
+
+/**
+ * The pipeline's events as the log holds them, read from the beginning of every event topic (a full
+ * scan: fine for thousands of requests; a materialized view is the next step for millions).
+ */
+final class EventLog {
+  /** One event and where it was read. */
+  record Entry(String topic, GenericRecord event, Instant at) {
+    String requestId() {
+      return String.valueOf(event.get("requestId"));
+    }
+  }
+
+  private final List<Entry> entries;
+
+  private EventLog(List<Entry> entries) {
+    this.entries = entries;
+  }
+
+  static EventLog read(Map<String, Object> kafka, Topics topics) {
+    List<Topic<String, ?>> all =
+        List.of(
+            topics.renewalRequested,
+            topics.orderPlaced,
+            topics.challengeObserved,
+            topics.authorizationObserved,
+            topics.authorizationReconciled,
+            topics.certificateIssued,
+            topics.renewalFailed);
+    TopicReader reader = new TopicReader(kafka);
+    List<Entry> entries = new ArrayList<>();
+    for (Topic<String, ?> t : all) {
+      for (var r : reader.readAll(t, Duration.ofSeconds(30))) {
+        if (r.value() instanceof GenericRecord g) {
+          entries.add(new Entry(t.name(), g, (Instant) g.get("occurredAt")));
+        }
+      }
+    }
+    entries.sort(Comparator.comparing(Entry::at));
+    return new EventLog(entries);
+  }
+
+  List<Entry> all() {
+    return entries;
+  }
+
+  List<Entry> of(String requestId) {
+    return entries.stream().filter(e -> e.requestId().equals(requestId)).toList();
+  }
+
+  <T> List<T> ofType(Class<T> type) {
+    return entries.stream().map(Entry::event).filter(type::isInstance).map(type::cast).toList();
+  }
+
+  List<RenewalFailed> failures() {
+    return ofType(RenewalFailed.class);
+  }
+
+  List<CertificateIssued> issued() {
+    return ofType(CertificateIssued.class);
+  }
+
+  List<RenewalRequested> requests() {
+    return ofType(RenewalRequested.class);
+  }
+}

@@ -1,0 +1,164 @@
+package dev.renewal.cli;
+
+import dev.renewal.events.CertificateIssued;
+import dev.renewal.events.RenewalFailed;
+import dev.renewal.events.RenewalRequested;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code renewal status}: where a request stands, from the log. */
+@Command(
+    name = "status",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Shows where renewals stand, from the events in the log.",
+      "",
+      "status REQUEST_ID (or --name CERT): the request's timeline and where it stands now."
+          + " status --failed [--since 24h]: failed requests with stage and reason. status --summary:"
+          + " counts of requested, in flight, issued and failed."
+    })
+final class StatusCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+  @Mixin ServiceOptions options;
+
+  @Parameters(arity = "0..1", description = "A request id.")
+  String requestId;
+
+  @Option(names = "--name", description = "A certificate name: its latest request.")
+  String name;
+
+  @Option(names = "--failed", description = "List failed requests.")
+  boolean failed;
+
+  @Option(
+      names = "--since",
+      description = "With --failed: only failures this recent (e.g. 24h, 30m).")
+  String since;
+
+  @Option(names = "--summary", description = "Counts per stage.")
+  boolean summary;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    OpsContext ctx = OpsContext.load(options.settings());
+    EventLog log = EventLog.read(ctx.kafka(), ctx.topics());
+    if (summary) {
+      return summary(log, out);
+    }
+    if (failed) {
+      Instant from = since == null ? Instant.EPOCH : Instant.now().minus(duration(since));
+      for (RenewalFailed f : log.failures()) {
+        if (!f.getOccurredAt().isBefore(from)) {
+          out.printf(
+              "%s  %s  %-20s %-18s %s%s  %s%n",
+              f.getOccurredAt(),
+              f.getRequestId(),
+              f.getRequest().getCertificateName(),
+              f.getStage(),
+              f.getProblem().getType(),
+              f.getRetryable() ? " (retryable)" : "",
+              f.getProblem().getDetail() == null ? "" : f.getProblem().getDetail());
+        }
+      }
+      out.flush();
+      return 0;
+    }
+    String id = requestId;
+    if (id == null && name != null) {
+      id =
+          log.requests().stream()
+              .filter(r -> r.getCertificateName().equals(name))
+              .reduce((a, b) -> b)
+              .map(RenewalRequested::getRequestId)
+              .orElse(null);
+    }
+    if (id == null) {
+      spec.commandLine()
+          .getErr()
+          .println("status: give a request id, --name, --failed or --summary");
+      return 2;
+    }
+    List<EventLog.Entry> timeline = log.of(id);
+    if (timeline.isEmpty()) {
+      out.println("no events for request " + id);
+      out.flush();
+      return 1;
+    }
+    Instant start = timeline.get(0).at();
+    for (EventLog.Entry e : timeline) {
+      out.printf(
+          "  %7.2fs  %s%n",
+          Duration.between(start, e.at()).toMillis() / 1000.0, Progress.describe(e.event()));
+    }
+    out.println("now: " + now(timeline));
+    out.flush();
+    return 0;
+  }
+
+  static String now(List<EventLog.Entry> timeline) {
+    Optional<Object> last =
+        timeline.stream()
+            .map(EventLog.Entry::event)
+            .filter(e -> e instanceof CertificateIssued || e instanceof RenewalFailed)
+            .reduce((a, b) -> b)
+            .map(Object.class::cast);
+    if (last.isPresent() && last.get() instanceof CertificateIssued c) {
+      return "issued, serial " + c.getSerialNumber() + ", valid until " + c.getNotAfter();
+    }
+    if (last.isPresent() && last.get() instanceof RenewalFailed f) {
+      return "failed at "
+          + f.getStage()
+          + ": "
+          + f.getProblem().getType()
+          + (f.getRetryable()
+              ? " (retryable: renewal replay --request-id " + f.getRequestId() + ")"
+              : "");
+    }
+    return "in flight, last step: " + Progress.describe(timeline.get(timeline.size() - 1).event());
+  }
+
+  private static int summary(EventLog log, PrintWriter out) {
+    Map<String, String> state = new LinkedHashMap<>();
+    for (EventLog.Entry e : log.all()) {
+      String kind = e.event().getSchema().getName();
+      String current = state.get(e.requestId());
+      if (kind.equals("CertificateIssued") || kind.equals("RenewalFailed")) {
+        state.put(e.requestId(), kind.equals("CertificateIssued") ? "issued" : "failed");
+      } else if (!"issued".equals(current) && !"failed".equals(current)) {
+        state.put(e.requestId(), "in flight (" + kind + ")");
+      }
+    }
+    Map<String, Integer> counts = new LinkedHashMap<>();
+    state.values().forEach(v -> counts.merge(v, 1, Integer::sum));
+    out.printf("requests %d%n", state.size());
+    counts.forEach((k, v) -> out.printf("  %-40s %d%n", k, v));
+    out.flush();
+    return 0;
+  }
+
+  static Duration duration(String text) {
+    String t = text.trim().toLowerCase(java.util.Locale.ROOT);
+    long n = Long.parseLong(t.replaceAll("[a-z]+$", ""));
+    return switch (t.replaceAll("^[0-9]+", "")) {
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      case "h" -> Duration.ofHours(n);
+      case "d" -> Duration.ofDays(n);
+      default ->
+          throw new IllegalArgumentException("not a duration: " + text + " (e.g. 30m, 24h, 7d)");
+    };
+  }
+}
