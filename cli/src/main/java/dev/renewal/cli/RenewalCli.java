@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       PublishCommand.class,
       StatusCommand.class,
       ReplayCommand.class,
+      DlqCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class RenewalCli {

@@ -234,4 +234,42 @@ class OperationsIT {
     assertThat(byStage.out()).contains("replayed 1");
     assertThat(requests()).hasSize(2);
   }
+
+  @Test
+  void deadLettersAreListedWithTheirReasonAndReplayedToTheirSourceTopic() throws Exception {
+    try (Publisher p = Publisher.create(stack.clientProps(), "it")) {
+      var source =
+          new org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>(
+              topics.renewalRequested.name(), 1, 7L, "k".getBytes(), "garbage".getBytes());
+      p.sendRaw(
+              dev.renewal.topics.DeadLetter.of(
+                  source,
+                  topics.renewalRequestedDlq.name(),
+                  "first byte is 0x67",
+                  null,
+                  "order-service"))
+          .get();
+    }
+    Result list = cli("dlq", "list");
+    assertThat(list.out())
+        .contains(topics.renewalRequested.name() + "[1]@7")
+        .contains("first byte is 0x67")
+        .contains("1 dead letters");
+    Result replay = cli("dlq", "replay", "--all");
+    assertThat(replay.out()).contains("replayed 1");
+    var back =
+        new TopicReader(stack.clientProps())
+            .readAll(
+                new dev.renewal.topics.Topic<>(
+                    topics.renewalRequested.name(),
+                    org.apache.kafka.common.serialization.Serdes.ByteArray(),
+                    org.apache.kafka.common.serialization.Serdes.ByteArray(),
+                    3,
+                    java.util.Map.of()),
+                Duration.ofSeconds(10));
+    assertThat(back).hasSize(1);
+    assertThat(new String(back.get(0).value())).isEqualTo("garbage");
+    assertThat(dev.renewal.topics.DeadLetter.header(back.get(0).headers(), "dlq.replayed-from"))
+        .isNotNull();
+  }
 }

@@ -11,7 +11,16 @@ class RenewalCliTest {
   @Test
   void everyCommandTheReadmeNamesIsThere() {
     assertThat(RenewalCli.commandLine().getSubcommands().keySet())
-        .contains("demo", "stack", "order-service", "challenge-service", "finalize-service");
+        .contains(
+            "demo",
+            "stack",
+            "order-service",
+            "challenge-service",
+            "finalize-service",
+            "publish",
+            "status",
+            "replay",
+            "dlq");
   }
 
   @Test
