@@ -46,9 +46,19 @@ import picocli.CommandLine.Spec;
           + " then the certificate and where its files are. Cleans up on exit unless --keep."
     })
 final class DemoCommand implements Callable<Integer> {
+  /** The misbehaviours of ACME-QUIRKS.md the demo can show, through FaultyAcmeProxy. */
   enum Quirk {
     none,
-    keyfactor
+    /** case 1: the challenge trigger answers invalid while the CA goes on validating. */
+    keyfactor,
+    /** case 2: the challenge stays processing, with an error and Retry-After, for 4 s. */
+    processing,
+    /** case 3: the order stays processing after finalize for 8 s, Retry-After 1. */
+    slow_order,
+    /** case 4: the first finalize answers orderNotReady. */
+    not_ready,
+    /** case 7: the first newOrder answers 429 with Retry-After 3. */
+    rate_limited
   }
 
   @Spec CommandSpec spec;
@@ -120,10 +130,18 @@ final class DemoCommand implements Callable<Integer> {
                       .withEnvironment(Map.of("PEBBLE_AUTHZREUSE", "0"))));
       URI directory = pebble.directoryUrl();
       Path trust = pebble.trustPem();
-      if (quirk == Quirk.keyfactor) {
-        FaultyAcmeProxy proxy =
-            keep(stack, FaultyAcmeProxy.start(pebble, run.resolve("proxy")))
-                .with(FaultyAcmeProxy.challengeTriggerAnswersInvalid());
+      if (quirk != Quirk.none) {
+        FaultyAcmeProxy proxy = keep(stack, FaultyAcmeProxy.start(pebble, run.resolve("proxy")));
+        switch (quirk) {
+          case keyfactor -> proxy.with(FaultyAcmeProxy.challengeTriggerAnswersInvalid());
+          case processing ->
+              proxy.replace(FaultyAcmeProxy.challengeProcessingFor(Duration.ofSeconds(4)));
+          case slow_order ->
+              proxy.replace(FaultyAcmeProxy.orderProcessingFor(Duration.ofSeconds(8)));
+          case not_ready -> proxy.intercept(FaultyAcmeProxy.finalizeAnswersOrderNotReadyOnce());
+          case rate_limited -> proxy.intercept(FaultyAcmeProxy.rateLimitNewOrders(1, () -> "3"));
+          default -> {}
+        }
         directory = proxy.directoryUrl();
         trust = proxy.trustPem();
       }
@@ -159,9 +177,9 @@ final class DemoCommand implements Callable<Integer> {
       out.printf(
           "  ACME directory    %s%s%n",
           directory,
-          quirk == Quirk.keyfactor
-              ? "  (through a proxy that answers challenge triggers with 'invalid')"
-              : "");
+          quirk == Quirk.none
+              ? ""
+              : "  (through a proxy that makes the CA misbehave: " + quirk + ")");
       out.printf("  ready in %.1f s%n%n", (System.nanoTime() - started) / 1e9);
 
       List<String> dnsNames = new ArrayList<>();

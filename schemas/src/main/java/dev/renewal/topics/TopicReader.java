@@ -51,8 +51,26 @@ public final class TopicReader {
         new KafkaConsumer<>(
             props, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
       List<TopicPartition> partitions = new ArrayList<>();
-      for (PartitionInfo p : consumer.partitionsFor(topic.name(), timeout)) {
-        partitions.add(new TopicPartition(p.topic(), p.partition()));
+      // A topic created a moment ago may not be in the metadata yet: ask again, within the timeout.
+      long metadataDeadline =
+          System.nanoTime() + Math.min(timeout.toNanos(), Duration.ofSeconds(10).toNanos());
+      while (true) {
+        for (PartitionInfo p : consumer.partitionsFor(topic.name(), timeout)) {
+          partitions.add(new TopicPartition(p.topic(), p.partition()));
+        }
+        if (!partitions.isEmpty() || System.nanoTime() > metadataDeadline) {
+          break;
+        }
+        try {
+          // A tool's reader (CLI, tests), never a service's consumer thread.
+          java.util.concurrent.TimeUnit.MILLISECONDS.sleep(50);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return out;
+        }
+      }
+      if (partitions.isEmpty()) {
+        return out;
       }
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
