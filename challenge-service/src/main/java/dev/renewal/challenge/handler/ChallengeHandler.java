@@ -5,6 +5,7 @@ import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.CaProfiles;
 import dev.renewal.acme.Pacer;
 import dev.renewal.acme.PollPolicy;
+import dev.renewal.acme.RetryingCall;
 import dev.renewal.challenge.acme.AuthorizationGateway;
 import dev.renewal.challenge.acme.AuthorizationView;
 import dev.renewal.challenge.acme.ChallengeView;
@@ -28,7 +29,6 @@ import dev.renewal.topics.Publisher;
 import dev.renewal.topics.Topics;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumSet;
@@ -285,7 +285,7 @@ public final class ChallengeHandler {
                             "authorization already valid, nothing to solve: authorization={}",
                             c.url());
                       }
-                      finish(c.requestId(), c.url());
+                      cleanupAndDone(c.requestId(), c.url());
                       return;
                     }
                     if (view.challenge().isEmpty()) {
@@ -513,7 +513,7 @@ public final class ChallengeHandler {
                   .thenRun(
                       () -> {
                         if (TERMINAL.contains(view.status())) {
-                          finish(requestId, authzUrl);
+                          cleanupAndDone(requestId, authzUrl);
                         } else {
                           pollLater(
                               requestId,
@@ -645,10 +645,6 @@ public final class ChallengeHandler {
         .build();
   }
 
-  private void finish(String requestId, String authzUrl) {
-    cleanupAndDone(requestId, authzUrl);
-  }
-
   /** Removes the provisioned response (token tombstone or TXT record), then marks the work DONE. */
   private void cleanupAndDone(String requestId, String authzUrl) {
     Optional<Context> ctx = context(requestId, authzUrl);
@@ -697,56 +693,26 @@ public final class ChallengeHandler {
 
   /** Runs a CA call through the pacer; transient failures are retried, terminal ones fail. */
   private <T> void call(Context c, Supplier<T> operation, java.util.function.Consumer<T> then) {
-    call(
-        c,
-        operation,
-        then,
-        1,
-        c.record().getUpdatedAt() == null ? clock.instant() : clock.instant(),
-        Duration.ZERO);
-  }
-
-  private <T> void call(
-      Context c,
-      Supplier<T> operation,
-      java.util.function.Consumer<T> then,
-      int attempt,
-      Instant started,
-      Duration delay) {
-    pacers
-        .get(c.profile().name())
-        .submitAfter(delay, operation)
+    RetryingCall.run(
+            pacers.get(c.profile().name()),
+            c.profile(),
+            clock,
+            operation,
+            (attempt, f, delay) -> metrics.count("ca.retries"))
         .whenComplete(
             (value, error) -> {
               if (error == null) {
                 then.accept(value);
                 return;
               }
-              AcmeFailure failure = AcmeFailure.classify(error);
-              Optional<Duration> next =
-                  failure.kind().retryable()
-                      ? c.profile()
-                          .retry()
-                          .nextDelay(attempt, failure.retryAfter(), started, clock.instant())
-                      : Optional.empty();
-              if (next.isPresent()) {
-                metrics.count("ca.retries");
-                LOGGER.info(
-                    "ca call failed, retrying: authorization={} attempt={} kind={} delayMs={}",
-                    c.url(),
-                    attempt,
-                    failure.kind(),
-                    next.get().toMillis());
-                call(c, operation, then, attempt + 1, started, next.get());
-              } else {
-                fail(
-                    c.record().getRequest(),
-                    c.record().getOrderUrl(),
-                    c.url(),
-                    failure.problem(),
-                    failure.kind().retryable());
-                cleanupAndDone(c.requestId(), c.url());
-              }
+              AcmeFailure failure = RetryingCall.GaveUp.of(error).failure();
+              fail(
+                  c.record().getRequest(),
+                  c.record().getOrderUrl(),
+                  c.url(),
+                  failure.problem(),
+                  failure.kind().retryable());
+              cleanupAndDone(c.requestId(), c.url());
             });
   }
 

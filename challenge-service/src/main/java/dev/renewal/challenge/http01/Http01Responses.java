@@ -111,10 +111,6 @@ public final class Http01Responses implements AutoCloseable {
     return publisher.send(topic, token, null).thenRun(() -> {});
   }
 
-  public int size() {
-    return byToken.size();
-  }
-
   @Override
   public void close() {
     running = false;

@@ -5,6 +5,7 @@ import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.CaProfiles;
 import dev.renewal.acme.Pacer;
 import dev.renewal.acme.PollPolicy;
+import dev.renewal.acme.RetryingCall;
 import dev.renewal.events.CertificateIssued;
 import dev.renewal.events.FinalizeRecord;
 import dev.renewal.events.FinalizeState;
@@ -24,7 +25,6 @@ import java.io.StringReader;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -320,44 +320,26 @@ public final class FinalizeHandler {
   }
 
   private <T> void call(Context c, Supplier<T> operation, Consumer<T> then) {
-    call(c, operation, then, 1, clock.instant(), Duration.ZERO);
-  }
-
-  private <T> void call(
-      Context c,
-      Supplier<T> operation,
-      Consumer<T> then,
-      int attempt,
-      Instant started,
-      Duration delay) {
-    pacers
-        .get(c.profile().name())
-        .submitAfter(delay, operation)
+    RetryingCall.run(
+            pacers.get(c.profile().name()),
+            c.profile(),
+            clock,
+            operation,
+            (attempt, f, delay) -> count("ca.retries"))
         .whenComplete(
             (value, error) -> {
               if (error == null) {
                 then.accept(value);
                 return;
               }
-              AcmeFailure failure = AcmeFailure.classify(error);
+              AcmeFailure failure = RetryingCall.GaveUp.of(error).failure();
               if (failure.problem().getType().endsWith(":orderNotReady")) {
                 // RFC 8555 section 7.4: the order is not ready yet; poll it until it is (case 4).
                 count("finalize.order.not.ready");
                 later(c.id(), poll.initial(), 1);
                 return;
               }
-              Optional<Duration> next =
-                  failure.kind().retryable()
-                      ? c.profile()
-                          .retry()
-                          .nextDelay(attempt, failure.retryAfter(), started, clock.instant())
-                      : Optional.empty();
-              if (next.isPresent()) {
-                count("ca.retries");
-                call(c, operation, then, attempt + 1, started, next.get());
-              } else {
-                fail(c.record().getReady(), failure.problem(), failure.kind().retryable());
-              }
+              fail(c.record().getReady(), failure.problem(), failure.kind().retryable());
             });
   }
 

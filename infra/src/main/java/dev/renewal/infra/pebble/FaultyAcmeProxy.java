@@ -336,12 +336,6 @@ public final class FaultyAcmeProxy implements AutoCloseable {
     return this;
   }
 
-  public void clearQuirks() {
-    quirks.clear();
-    interceptors.clear();
-    replacers.clear();
-  }
-
   /** The directory URL clients use instead of Pebble's. */
   public URI directoryUrl() {
     return URI.create("https://127.0.0.1:" + server.getAddress().getPort() + "/dir");

@@ -63,10 +63,6 @@ public final class OrderMetrics {
     return out;
   }
 
-  public long placedCount() {
-    return placed.sum();
-  }
-
   public long retryCount() {
     return retries.values().stream().mapToLong(LongAdder::sum).sum();
   }

@@ -4,6 +4,7 @@ import dev.renewal.acme.AcmeFailure;
 import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.CaProfiles;
 import dev.renewal.acme.Pacer;
+import dev.renewal.acme.RetryingCall;
 import dev.renewal.events.OrderPlaced;
 import dev.renewal.events.OrderRecord;
 import dev.renewal.events.OrderRecordState;
@@ -20,12 +21,10 @@ import dev.renewal.topics.Publisher;
 import dev.renewal.topics.Topics;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -235,48 +234,22 @@ public final class RequestHandler {
   private record CaResult(PlacedOrder order, AcmeFailure failure, Stage stage) {}
 
   private CompletableFuture<CaResult> withRetries(CaProfile profile, Supplier<PlacedOrder> call) {
-    return attempt(profile, call, clock.instant(), 1, Duration.ZERO);
-  }
-
-  private CompletableFuture<CaResult> attempt(
-      CaProfile profile, Supplier<PlacedOrder> call, Instant started, int attempt, Duration delay) {
-    Pacer pacer = pacers.get(profile.name());
-    return pacer
-        .submitAfter(delay, call)
+    return RetryingCall.run(
+            pacers.get(profile.name()),
+            profile,
+            clock,
+            call,
+            (attempt, f, delay) -> metrics.retried(f.kind()))
         .handle(
             (order, error) -> {
               if (error == null) {
-                return CompletableFuture.completedFuture(new CaResult(order, null, null));
+                return new CaResult(order, null, null);
               }
-              Throwable cause = error instanceof CompletionException ? error.getCause() : error;
-              Stage stage = cause instanceof AccountFailure ? Stage.ACCOUNT : Stage.ORDER;
-              AcmeFailure failure = AcmeFailure.classify(cause);
-              if (!failure.kind().retryable()) {
-                return CompletableFuture.completedFuture(new CaResult(null, failure, stage));
-              }
-              Optional<Duration> next =
-                  profile
-                      .retry()
-                      .nextDelay(attempt, failure.retryAfter(), started, clock.instant());
-              if (next.isEmpty()) {
-                LOGGER.warn(
-                    "ca retries exhausted: profile={} attempts={} problem={}",
-                    profile.name(),
-                    attempt,
-                    failure.problem().getType());
-                return CompletableFuture.completedFuture(new CaResult(null, failure, stage));
-              }
-              metrics.retried(failure.kind());
-              LOGGER.info(
-                  "ca call failed, retrying: profile={} attempt={} kind={} delayMs={} problem={}",
-                  profile.name(),
-                  attempt,
-                  failure.kind(),
-                  next.get().toMillis(),
-                  failure.problem().getDetail());
-              return attempt(profile, call, started, attempt + 1, next.get());
-            })
-        .thenCompose(f -> f);
+              RetryingCall.GaveUp gaveUp = RetryingCall.GaveUp.of(error);
+              Stage stage =
+                  gaveUp.getCause() instanceof AccountFailure ? Stage.ACCOUNT : Stage.ORDER;
+              return new CaResult(null, gaveUp.failure(), stage);
+            });
   }
 
   private OrderRecord record(
