@@ -9,13 +9,14 @@ import dev.renewal.challenge.dns.DnsProvider;
 import dev.renewal.challenge.dns.Rfc2136DnsProvider;
 import dev.renewal.challenge.dns.TxtLookup;
 import dev.renewal.challenge.handler.ChallengeHandler;
-import dev.renewal.challenge.handler.ChallengeMetrics;
 import dev.renewal.challenge.handler.SelfCheck;
 import dev.renewal.challenge.http01.Http01Responder;
 import dev.renewal.challenge.http01.Http01Responses;
 import dev.renewal.config.Settings;
 import dev.renewal.events.ChallengeRecord;
 import dev.renewal.events.OrderPlaced;
+import dev.renewal.metrics.MetricsEndpoint;
+import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.topics.CompactedStore;
 import dev.renewal.topics.ConsumerLoop;
 import dev.renewal.topics.Publisher;
@@ -40,6 +41,8 @@ public final class ChallengeServiceApp implements AutoCloseable {
   /** Defaults of challenge-service's own keys. */
   public static final Map<String, String> DEFAULTS =
       Map.ofEntries(
+          Map.entry("challenge.metrics.host", "127.0.0.1"),
+          Map.entry("challenge.metrics.port", "0"),
           Map.entry("challenge.group.id", "renewal-challenge-service"),
           Map.entry("challenge.max.pending", "10000"),
           Map.entry("challenge.http01.enabled", "true"),
@@ -59,7 +62,8 @@ public final class ChallengeServiceApp implements AutoCloseable {
   private final Publisher publisher;
   private final Acme4jPacers pacers;
   private final ExecutorService dnsWorkers;
-  private final ChallengeMetrics metrics;
+  private final ServiceMetrics metrics;
+  private final MetricsEndpoint endpoint;
 
   private ChallengeServiceApp(
       ConsumerLoop<OrderPlaced> loop,
@@ -68,7 +72,8 @@ public final class ChallengeServiceApp implements AutoCloseable {
       Publisher publisher,
       Acme4jPacers pacers,
       ExecutorService dnsWorkers,
-      ChallengeMetrics metrics) {
+      ServiceMetrics metrics,
+      MetricsEndpoint endpoint) {
     this.loop = loop;
     this.http01 = http01;
     this.responder = responder;
@@ -76,6 +81,7 @@ public final class ChallengeServiceApp implements AutoCloseable {
     this.pacers = pacers;
     this.dnsWorkers = dnsWorkers;
     this.metrics = metrics;
+    this.endpoint = endpoint;
   }
 
   public static ChallengeServiceApp start(Settings raw) {
@@ -123,6 +129,7 @@ public final class ChallengeServiceApp implements AutoCloseable {
     }
     Optional<TxtLookup> txt =
         resolver.map(a -> new TxtLookup(parseAddress(a), Duration.ofSeconds(5)));
+    MetricsEndpoint.Address metricsAt = MetricsEndpoint.Address.read(r, "challenge");
     r.done();
 
     Acme4jPacers pacers = Acme4jPacers.create(ctx.profiles(), SERVICE);
@@ -148,7 +155,7 @@ public final class ChallengeServiceApp implements AutoCloseable {
                 "http://127.0.0.1:" + (responder == null ? port : responder.port())));
     CompactedStore<ChallengeRecord> records =
         new CompactedStore<>(ctx.topics().challengeRecords, publisher, ctx.kafka());
-    ChallengeMetrics metrics = new ChallengeMetrics();
+    ServiceMetrics metrics = new ServiceMetrics(SERVICE);
     ChallengeHandler handler =
         new ChallengeHandler(
             ctx.profiles(),
@@ -183,9 +190,11 @@ public final class ChallengeServiceApp implements AutoCloseable {
                   handler.cancel(partitions);
                   records.unload(partitions);
                 },
-                metrics::deadLettered));
+                () -> metrics.count("records.dead.lettered")));
+    MetricsEndpoint endpoint = MetricsEndpoint.startUnlessDisabled(metrics, metricsAt);
     loop.start();
-    return new ChallengeServiceApp(loop, http01, responder, publisher, pacers, dnsWorkers, metrics);
+    return new ChallengeServiceApp(
+        loop, http01, responder, publisher, pacers, dnsWorkers, metrics, endpoint);
   }
 
   private static InetSocketAddress address(Settings.Reader r, String key) {
@@ -219,8 +228,13 @@ public final class ChallengeServiceApp implements AutoCloseable {
     return loop.ready();
   }
 
-  public ChallengeMetrics metrics() {
+  public ServiceMetrics metrics() {
     return metrics;
+  }
+
+  /** Where the metrics are served, or empty when disabled. */
+  public Optional<java.net.URI> metricsUri() {
+    return Optional.ofNullable(endpoint).map(MetricsEndpoint::uri);
   }
 
   /** The HTTP-01 responder's port (when enabled). */
@@ -238,5 +252,8 @@ public final class ChallengeServiceApp implements AutoCloseable {
     }
     http01.close();
     publisher.close();
+    if (endpoint != null) {
+      endpoint.close();
+    }
   }
 }

@@ -1,6 +1,7 @@
 package dev.renewal.cli;
 
 import dev.renewal.challenge.ChallengeServiceApp;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,7 +24,8 @@ final class ChallengeServiceCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    ChallengeServiceApp app = ChallengeServiceApp.start(options.settings());
+    ChallengeServiceApp app =
+        ChallengeServiceApp.start(options.settings(Map.of("challenge.metrics.port", "9402")));
     return RunUntilStopped.run(
         "challenge-service",
         app,

@@ -165,8 +165,8 @@ final class DemoCommand implements Callable<Integer> {
         s.put("challenge.dns.resolver", pebble.dnsServer());
       }
       Settings settings = Settings.of(s);
-      keep(stack, OrderServiceApp.start(settings));
-      keep(stack, ChallengeServiceApp.start(settings));
+      OrderServiceApp orders = keep(stack, OrderServiceApp.start(settings));
+      ChallengeServiceApp challenges = keep(stack, ChallengeServiceApp.start(settings));
       FinalizeServiceApp finalize = keep(stack, FinalizeServiceApp.start(settings));
       long readyBy = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       while (!finalize.ready() && System.nanoTime() < readyBy) {
@@ -180,6 +180,11 @@ final class DemoCommand implements Callable<Integer> {
           quirk == Quirk.none
               ? ""
               : "  (through a proxy that makes the CA misbehave: " + quirk + ")");
+      out.printf(
+          "  metrics           %s %s %s%n",
+          orders.metricsUri().orElseThrow(),
+          challenges.metricsUri().orElseThrow(),
+          finalize.metricsUri().orElseThrow());
       out.printf("  ready in %.1f s%n%n", (System.nanoTime() - started) / 1e9);
 
       List<String> dnsNames = new ArrayList<>();

@@ -1,6 +1,7 @@
 package dev.renewal.cli;
 
 import dev.renewal.finalize.FinalizeServiceApp;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,7 +24,8 @@ final class FinalizeServiceCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    FinalizeServiceApp app = FinalizeServiceApp.start(options.settings());
+    FinalizeServiceApp app =
+        FinalizeServiceApp.start(options.settings(Map.of("finalize.metrics.port", "9403")));
     return RunUntilStopped.run("finalize-service", app, "finalize-service running; Ctrl-C to stop");
   }
 }

@@ -1,6 +1,7 @@
 package dev.renewal.cli;
 
 import dev.renewal.order.OrderServiceApp;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,7 +24,8 @@ final class OrderServiceCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    OrderServiceApp app = OrderServiceApp.start(options.settings());
+    OrderServiceApp app =
+        OrderServiceApp.start(options.settings(Map.of("order.metrics.port", "9401")));
     return RunUntilStopped.run("order-service", app, "order-service running; Ctrl-C to stop");
   }
 }

@@ -23,10 +23,18 @@ final class ServiceOptions {
   Map<String, String> overrides = new LinkedHashMap<>();
 
   Settings settings() {
+    return settings(Map.of());
+  }
+
+  /**
+   * The settings, over {@code defaults} of the command's own (e.g. the fixed metrics port a
+   * standalone service is scraped on; the library default is any free port).
+   */
+  Settings settings(Map<String, String> defaults) {
     Path file = config;
     if (file == null && System.getenv("RENEWAL_CONFIG") != null) {
       file = Path.of(System.getenv("RENEWAL_CONFIG"));
     }
-    return Settings.load(Map.of(), file, System.getenv()).with(overrides);
+    return Settings.load(defaults, file, System.getenv()).with(overrides);
   }
 }

@@ -169,9 +169,12 @@ class AcmeQuirksIT {
     return s;
   }
 
+  private OrderServiceApp orders;
+  private ChallengeServiceApp challenges;
+
   private FinalizeServiceApp pipeline(Map<String, String> s) {
-    keep(OrderServiceApp.start(Settings.of(s)));
-    keep(ChallengeServiceApp.start(Settings.of(s)));
+    orders = keep(OrderServiceApp.start(Settings.of(s)));
+    challenges = keep(ChallengeServiceApp.start(Settings.of(s)));
     FinalizeServiceApp f = keep(FinalizeServiceApp.start(Settings.of(s)));
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (!f.ready() && System.nanoTime() < deadline) {
@@ -208,6 +211,25 @@ class AcmeQuirksIT {
         .readAll(topic, Duration.ofSeconds(10)).stream().map(ConsumerRecord::value).toList();
   }
 
+  /** Waits until the Prometheus endpoint at {@code uri} shows {@code line}; returns the scrape. */
+  private static String scrapeShows(java.net.URI uri, String line) throws Exception {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    String text;
+    do {
+      text =
+          http.send(
+                  java.net.http.HttpRequest.newBuilder(uri).build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString())
+              .body();
+      if (text.lines().anyMatch(l -> l.equals(line))) {
+        return text;
+      }
+      Thread.sleep(50);
+    } while (System.nanoTime() < deadline);
+    throw new AssertionError("no line '" + line + "' at " + uri + " in:\n" + text);
+  }
+
   private static List<X509Certificate> chain(String pem) throws Exception {
     List<X509Certificate> out = new ArrayList<>();
     for (var c :
@@ -231,7 +253,7 @@ class AcmeQuirksIT {
 
   @Test
   void happyPathSeveralRequestsWithSeveralNamesOverHttp01AndDns01AreAllIssued() throws Exception {
-    pipeline(settings(pebble, null));
+    FinalizeServiceApp finalize = pipeline(settings(pebble, null));
     publish(ChallengeType.HTTP_01, "a1.happy.example", "a2.happy.example");
     publish(ChallengeType.HTTP_01, "b1.happy.example", "b2.happy.example", "b3.happy.example");
     publish(ChallengeType.DNS_01, "*.dns.happy.example", "c1.happy.example");
@@ -249,6 +271,28 @@ class AcmeQuirksIT {
         .extracting(r -> r.value().getDnsNames().size())
         .containsExactlyInAnyOrder(2, 3, 2);
     assertThat(all(topics.renewalFailed)).isEmpty();
+
+    // What each service's Prometheus endpoint says about the same three renewals.
+    scrapeShows(
+        orders.metricsUri().orElseThrow(),
+        "renewal_orders_placed_total{service=\"order-service\"} 3.0");
+    scrapeShows(
+        orders.metricsUri().orElseThrow(),
+        "renewal_stage_latency_seconds_count{service=\"order-service\",stage=\"order\"} 3");
+    scrapeShows(
+        challenges.metricsUri().orElseThrow(),
+        "renewal_authorizations_observed_total{service=\"challenge-service\",status=\"valid\"} 7.0");
+    String fin =
+        scrapeShows(
+            finalize.metricsUri().orElseThrow(),
+            "renewal_certificates_issued_total{service=\"finalize-service\"} 3.0");
+    assertThat(fin)
+        .contains(
+            "renewal_stage_latency_seconds_count{service=\"finalize-service\",stage=\"end_to_end\"} 3")
+        .contains(
+            "renewal_authorizations_reconciled_total{decision=\"valid\",service=\"finalize-service\"} 7.0")
+        .contains("renewal_in_flight{service=\"finalize-service\",what=\"orders\"} 0.0");
+    assertThat(fin).doesNotContain("renewal_failures_total");
   }
 
   @Test
@@ -257,13 +301,16 @@ class AcmeQuirksIT {
     FaultyAcmeProxy proxy =
         keep(FaultyAcmeProxy.start(pebble, dir.resolve("proxy")))
             .with(FaultyAcmeProxy.challengeTriggerAnswersInvalid());
-    pipeline(settings(pebble, proxy));
+    FinalizeServiceApp finalize = pipeline(settings(pebble, proxy));
     publish(ChallengeType.HTTP_01, "case1.example");
     assertThat(await(topics.certificateIssued, 1)).hasSize(1);
     assertThat(
             all(topics.authorizationReconciled).stream()
                 .filter(AuthorizationReconciled::getContradiction))
         .hasSize(1);
+    scrapeShows(
+        finalize.metricsUri().orElseThrow(),
+        "renewal_contradictions_reconciled_total{service=\"finalize-service\"} 1.0");
   }
 
   @Test

@@ -11,6 +11,8 @@ import dev.renewal.finalize.handler.CertificateFiles;
 import dev.renewal.finalize.handler.CertificateKeys;
 import dev.renewal.finalize.handler.FinalizeHandler;
 import dev.renewal.finalize.topology.ReconciliationTopology;
+import dev.renewal.metrics.MetricsEndpoint;
+import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.topics.CompactedStore;
 import dev.renewal.topics.ConsumerLoop;
 import dev.renewal.topics.Publisher;
@@ -34,6 +36,8 @@ public final class FinalizeServiceApp implements AutoCloseable {
   public static final Map<String, String> DEFAULTS =
       Map.ofEntries(
           Map.entry("finalize.application.id", "renewal-finalize-service"),
+          Map.entry("finalize.metrics.host", "127.0.0.1"),
+          Map.entry("finalize.metrics.port", "0"),
           Map.entry("finalize.group.id", "renewal-finalize-worker"),
           Map.entry("finalize.state.dir", "state"),
           Map.entry("finalize.grace", "2m"),
@@ -49,18 +53,33 @@ public final class FinalizeServiceApp implements AutoCloseable {
   private final FinalizeHandler handler;
   private final Acme4jPacers pacers;
   private final Publisher publisher;
+  private final ServiceMetrics metrics;
+  private final MetricsEndpoint endpoint;
 
   private FinalizeServiceApp(
       KafkaStreams streams,
       ConsumerLoop<OrderReady> worker,
       FinalizeHandler handler,
       Acme4jPacers pacers,
-      Publisher publisher) {
+      Publisher publisher,
+      ServiceMetrics metrics,
+      MetricsEndpoint endpoint) {
     this.streams = streams;
     this.worker = worker;
     this.handler = handler;
     this.pacers = pacers;
     this.publisher = publisher;
+    this.metrics = metrics;
+    this.endpoint = endpoint;
+  }
+
+  public ServiceMetrics metrics() {
+    return metrics;
+  }
+
+  /** Where the metrics are served, or empty when disabled. */
+  public java.util.Optional<java.net.URI> metricsUri() {
+    return java.util.Optional.ofNullable(endpoint).map(MetricsEndpoint::uri);
   }
 
   public static FinalizeServiceApp start(Settings raw) {
@@ -84,7 +103,9 @@ public final class FinalizeServiceApp implements AutoCloseable {
         new PollPolicy(
             r.duration("finalize.poll.initial", Duration.ofMillis(1), Duration.ofMinutes(1)),
             r.duration("finalize.poll.max", Duration.ofMillis(1), Duration.ofHours(1)));
+    MetricsEndpoint.Address metricsAt = MetricsEndpoint.Address.read(r, "finalize");
     r.done();
+    ServiceMetrics metrics = new ServiceMetrics(SERVICE);
 
     Properties props = new Properties();
     props.putAll(ctx.kafka());
@@ -97,7 +118,12 @@ public final class FinalizeServiceApp implements AutoCloseable {
     KafkaStreams streams =
         new KafkaStreams(
             ReconciliationTopology.build(
-                new StreamsBuilder(), ctx.topics(), ctx.serdes(), grace, Duration.ofSeconds(1)),
+                new StreamsBuilder(),
+                ctx.topics(),
+                ctx.serdes(),
+                grace,
+                Duration.ofSeconds(1),
+                metrics),
             props);
     streams.start();
 
@@ -116,7 +142,8 @@ public final class FinalizeServiceApp implements AutoCloseable {
             publisher,
             ctx.topics(),
             Clock.systemUTC(),
-            poll);
+            poll,
+            metrics);
     ConsumerLoop<OrderReady> worker =
         new ConsumerLoop<>(
             SERVICE,
@@ -130,11 +157,12 @@ public final class FinalizeServiceApp implements AutoCloseable {
                 handler::handle,
                 partitions -> handler.resume(records.load(partitions)),
                 records::unload,
-                () -> {}));
+                () -> metrics.count("records.dead.lettered")));
+    MetricsEndpoint endpoint = MetricsEndpoint.startUnlessDisabled(metrics, metricsAt);
     if (workerEnabled) {
       worker.start();
     }
-    return new FinalizeServiceApp(streams, worker, handler, pacers, publisher);
+    return new FinalizeServiceApp(streams, worker, handler, pacers, publisher, metrics, endpoint);
   }
 
   public boolean ready() {
@@ -151,5 +179,8 @@ public final class FinalizeServiceApp implements AutoCloseable {
     streams.close(Duration.ofSeconds(10));
     pacers.close();
     publisher.close();
+    if (endpoint != null) {
+      endpoint.close();
+    }
   }
 }

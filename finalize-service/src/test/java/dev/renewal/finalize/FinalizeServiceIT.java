@@ -299,7 +299,8 @@ class FinalizeServiceIT {
             crashing,
             topics,
             Clock.systemUTC(),
-            new PollPolicy(Duration.ofMillis(50), Duration.ofSeconds(1)));
+            new PollPolicy(Duration.ofMillis(50), Duration.ofSeconds(1)),
+            new dev.renewal.metrics.ServiceMetrics("finalize-service"));
     firstLife.handle(ready.getRequestId(), ready).get();
     Path cert =
         dir.resolve("certificates")

@@ -6,8 +6,9 @@ import dev.renewal.config.ConfigException;
 import dev.renewal.config.Settings;
 import dev.renewal.events.OrderRecord;
 import dev.renewal.events.RenewalRequested;
+import dev.renewal.metrics.MetricsEndpoint;
+import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.order.acme.Acme4jOrderGateway;
-import dev.renewal.order.handler.OrderMetrics;
 import dev.renewal.order.handler.RequestHandler;
 import dev.renewal.topics.CompactedStore;
 import dev.renewal.topics.ConsumerLoop;
@@ -25,7 +26,15 @@ import java.util.concurrent.CountDownLatch;
 public final class OrderServiceApp implements AutoCloseable {
   /** Defaults of order-service's own keys. */
   public static final Map<String, String> DEFAULTS =
-      Map.of("order.group.id", "renewal-order-service", "order.max.pending", "10000");
+      Map.of(
+          "order.group.id",
+          "renewal-order-service",
+          "order.max.pending",
+          "10000",
+          "order.metrics.host",
+          "127.0.0.1",
+          "order.metrics.port",
+          "0");
 
   /** The service name in logs, client ids and dead-letter headers. */
   public static final String SERVICE = "order-service";
@@ -33,17 +42,20 @@ public final class OrderServiceApp implements AutoCloseable {
   private final ConsumerLoop<RenewalRequested> service;
   private final Publisher publisher;
   private final Acme4jPacers pacers;
-  private final OrderMetrics metrics;
+  private final ServiceMetrics metrics;
+  private final MetricsEndpoint endpoint;
 
   private OrderServiceApp(
       ConsumerLoop<RenewalRequested> service,
       Publisher publisher,
       Acme4jPacers pacers,
-      OrderMetrics metrics) {
+      ServiceMetrics metrics,
+      MetricsEndpoint endpoint) {
     this.service = service;
     this.publisher = publisher;
     this.pacers = pacers;
     this.metrics = metrics;
+    this.endpoint = endpoint;
   }
 
   /** Builds and starts order-service from {@code settings}. */
@@ -53,13 +65,14 @@ public final class OrderServiceApp implements AutoCloseable {
     Settings.Reader r = settings.reader();
     String groupId = r.string("order.group.id");
     int maxPending = r.integer("order.max.pending", 1, 1_000_000);
+    MetricsEndpoint.Address metricsAt = MetricsEndpoint.Address.read(r, "order");
     r.done();
 
     Acme4jPacers pacers = Acme4jPacers.create(ctx.profiles(), SERVICE);
     Publisher publisher = Publisher.create(ctx.kafka(), SERVICE);
     CompactedStore<OrderRecord> records =
         new CompactedStore<>(ctx.topics().orderRecords, publisher, ctx.kafka());
-    OrderMetrics metrics = new OrderMetrics();
+    ServiceMetrics metrics = new ServiceMetrics(SERVICE);
     RequestHandler handler =
         new RequestHandler(
             ctx.profiles(),
@@ -80,17 +93,26 @@ public final class OrderServiceApp implements AutoCloseable {
             publisher,
             maxPending,
             new ConsumerLoop.Callbacks<>(
-                handler::handle, records::load, records::unload, metrics::deadLettered));
+                handler::handle,
+                records::load,
+                records::unload,
+                () -> metrics.count("records.dead.lettered")));
+    MetricsEndpoint endpoint = MetricsEndpoint.startUnlessDisabled(metrics, metricsAt);
     service.start();
-    return new OrderServiceApp(service, publisher, pacers, metrics);
+    return new OrderServiceApp(service, publisher, pacers, metrics, endpoint);
   }
 
   public boolean ready() {
     return service.ready();
   }
 
-  public OrderMetrics metrics() {
+  public ServiceMetrics metrics() {
     return metrics;
+  }
+
+  /** Where the metrics are served, or empty when disabled. */
+  public java.util.Optional<java.net.URI> metricsUri() {
+    return java.util.Optional.ofNullable(endpoint).map(MetricsEndpoint::uri);
   }
 
   @Override
@@ -98,6 +120,9 @@ public final class OrderServiceApp implements AutoCloseable {
     service.close();
     pacers.close();
     publisher.close();
+    if (endpoint != null) {
+      endpoint.close();
+    }
   }
 
   /** Loads settings from defaults, {@code --config FILE} or {@code RENEWAL_CONFIG}, and env. */

@@ -19,8 +19,8 @@ import dev.renewal.events.Stage;
 import dev.renewal.infra.EmbeddedStack;
 import dev.renewal.infra.kafka.TopicProvisioner;
 import dev.renewal.infra.pebble.PebbleServer;
+import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.order.acme.Acme4jOrderGateway;
-import dev.renewal.order.handler.OrderMetrics;
 import dev.renewal.order.handler.RequestHandler;
 import dev.renewal.registry.RestSchemaRegistryClient;
 import dev.renewal.serde.AvroSerdes;
@@ -293,7 +293,7 @@ class OrderServiceIT {
             crashing,
             topics,
             Clock.systemUTC(),
-            new OrderMetrics());
+            new ServiceMetrics("order-service"));
     CompletableFuture<Void> died = firstLife.handle(id, request);
     assertThat(died).failsWithin(WAIT);
     String recordedOrder = firstRecords.get(id).orElseThrow().getOrderUrl();

@@ -24,6 +24,7 @@ import dev.renewal.events.OrderPlaced;
 import dev.renewal.events.Problem;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.Stage;
+import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.topics.CompactedStore;
 import dev.renewal.topics.Publisher;
 import dev.renewal.topics.Topics;
@@ -94,10 +95,13 @@ public final class ChallengeHandler {
   private final Clock clock;
   private final ScheduledExecutorService scheduler;
   private final PollPolicy poll;
-  private final ChallengeMetrics metrics;
+  private final ServiceMetrics metrics;
 
   /** Requests with work in progress on this instance (for cancellation on revocation). */
   private final Set<String> active = ConcurrentHashMap.newKeySet();
+
+  /** When each active order was placed (from its OrderPlaced; unknown after a restart). */
+  private final Map<String, java.time.Instant> placedAt = new ConcurrentHashMap<>();
 
   private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
 
@@ -117,7 +121,7 @@ public final class ChallengeHandler {
       Clock clock,
       ScheduledExecutorService scheduler,
       PollPolicy poll,
-      ChallengeMetrics metrics) {
+      ServiceMetrics metrics) {
     this.profiles = profiles;
     this.pacers = Map.copyOf(pacers);
     this.gateway = gateway;
@@ -134,6 +138,7 @@ public final class ChallengeHandler {
     this.scheduler = scheduler;
     this.poll = poll;
     this.metrics = metrics;
+    metrics.inFlight("orders", active::size);
   }
 
   /**
@@ -153,6 +158,7 @@ public final class ChallengeHandler {
           placed.getOrderUrl());
       return CompletableFuture.completedFuture(null);
     }
+    placedAt.put(requestId, placed.getOccurredAt());
     Optional<CaProfile> profile = profiles.get(placed.getRequest().getCaProfile());
     if (profile.isEmpty()) {
       Problem problem =
@@ -597,7 +603,15 @@ public final class ChallengeHandler {
               .build();
       sends.add(publisher.send(topics.authorizationObserved, c.url(), observed));
       metrics.count(
-          "authorizations.observed." + view.status().toString().toLowerCase(java.util.Locale.ROOT));
+          "authorizations.observed",
+          "status",
+          view.status().toString().toLowerCase(java.util.Locale.ROOT));
+      if (view.status() == AcmeStatus.VALID) {
+        java.time.Instant since = placedAt.get(c.requestId());
+        if (since != null) {
+          metrics.stageLatency("authorization", since, clock.instant());
+        }
+      }
     }
     if (challengeChanged) {
       sends.add(
@@ -685,6 +699,7 @@ public final class ChallengeHandler {
                       .allMatch(x -> x.getState() == AuthorizationWorkState.DONE);
               if (all) {
                 active.remove(requestId);
+                placedAt.remove(requestId);
                 LOGGER.info(
                     "every authorization of the order is terminal: requestId={}", requestId);
               }
@@ -698,7 +713,7 @@ public final class ChallengeHandler {
             c.profile(),
             clock,
             operation,
-            (attempt, f, delay) -> metrics.count("ca.retries"))
+            (attempt, f, delay) -> metrics.count("ca.retries", "kind", f.kind().name()))
         .whenComplete(
             (value, error) -> {
               if (error == null) {
@@ -719,7 +734,7 @@ public final class ChallengeHandler {
   private void retryOrFail(Context c, Throwable error, int pollNumber, Runnable retry) {
     AcmeFailure failure = AcmeFailure.classify(error);
     if (failure.kind().retryable() && clock.instant().isBefore(c.record().getDeadline())) {
-      metrics.count("ca.retries");
+      metrics.count("ca.retries", "kind", failure.kind().name());
       Duration delay = poll.next(pollNumber, failure.retryAfter(), clock.instant());
       scheduler.schedule(retry, delay.toMillis(), TimeUnit.MILLISECONDS);
       return;
@@ -739,7 +754,7 @@ public final class ChallengeHandler {
       String authzUrl,
       Problem problem,
       boolean retryable) {
-    metrics.count("failures." + problem.getType());
+    metrics.failed(Stage.CHALLENGE, problem.getType());
     LOGGER.info(
         "renewal failed at the challenge stage: requestId={} authorization={} problem={} retryable={}",
         request.getRequestId(),

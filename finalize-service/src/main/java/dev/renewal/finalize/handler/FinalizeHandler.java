@@ -17,6 +17,7 @@ import dev.renewal.events.Stage;
 import dev.renewal.finalize.acme.FinalizeGateway;
 import dev.renewal.finalize.acme.IssuedCertificate;
 import dev.renewal.finalize.acme.OrderView;
+import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.topics.CompactedStore;
 import dev.renewal.topics.Publisher;
 import dev.renewal.topics.Topics;
@@ -60,7 +61,10 @@ public final class FinalizeHandler {
   private final Topics topics;
   private final Clock clock;
   private final PollPolicy poll;
-  private final Map<String, Long> counters = new ConcurrentHashMap<>();
+  private final ServiceMetrics metrics;
+
+  /** Orders being finalized now (recorded, not yet done). */
+  private final java.util.Set<String> working = ConcurrentHashMap.newKeySet();
 
   public FinalizeHandler(
       CaProfiles profiles,
@@ -72,7 +76,8 @@ public final class FinalizeHandler {
       Publisher publisher,
       Topics topics,
       Clock clock,
-      PollPolicy poll) {
+      PollPolicy poll,
+      ServiceMetrics metrics) {
     this.profiles = profiles;
     this.pacers = Map.copyOf(pacers);
     this.gateway = gateway;
@@ -83,24 +88,22 @@ public final class FinalizeHandler {
     this.topics = topics;
     this.clock = clock;
     this.poll = poll;
+    this.metrics = metrics;
+    metrics.inFlight("orders", working::size);
   }
 
   private void count(String name) {
-    counters.merge(name, 1L, Long::sum);
+    metrics.count(name);
   }
 
   /** A counter's value (0 when never counted). */
   public long counter(String name) {
-    return counters.getOrDefault(name, 0L);
-  }
-
-  public Map<String, Long> snapshot() {
-    return Map.copyOf(counters);
+    return metrics.get(name);
   }
 
   /** Records the order and starts finalizing it; completes once the record is written. */
   public CompletableFuture<Void> handle(String key, OrderReady ready) {
-    count("orders.ready");
+    count("orders.received");
     String id = ready.getRequestId();
     Optional<FinalizeRecord> existing = records.get(id);
     if (existing.isPresent()
@@ -131,6 +134,7 @@ public final class FinalizeHandler {
             .setDeadline(clock.instant().plus(profile.get().orderDeadline()))
             .setUpdatedAt(clock.instant())
             .build();
+    working.add(id);
     return records.put(id, record).thenRun(() -> step(id, 1));
   }
 
@@ -140,6 +144,7 @@ public final class FinalizeHandler {
         (id, r) -> {
           if (r.getState() != FinalizeState.DONE) {
             count("orders.resumed");
+            working.add(id);
             LOGGER.info(
                 "resuming finalization: requestId={} order={} state={}",
                 id,
@@ -309,6 +314,10 @@ public final class FinalizeHandler {
                 return;
               }
               count("certificates.issued");
+              working.remove(c.id());
+              OrderReady ready = c.record().getReady();
+              metrics.stageLatency("finalize", ready.getOccurredAt(), issued.getOccurredAt());
+              metrics.stageLatency("end_to_end", request.getOccurredAt(), issued.getOccurredAt());
               LOGGER.info(
                   "certificate issued: requestId={} name={} serial={} notAfter={} files={}",
                   c.id(),
@@ -325,7 +334,7 @@ public final class FinalizeHandler {
             c.profile(),
             clock,
             operation,
-            (attempt, f, delay) -> count("ca.retries"))
+            (attempt, f, delay) -> metrics.count("ca.retries", "kind", f.kind().name()))
         .whenComplete(
             (value, error) -> {
               if (error == null) {
@@ -344,8 +353,9 @@ public final class FinalizeHandler {
   }
 
   private CompletableFuture<Void> fail(OrderReady ready, Problem problem, boolean retryable) {
-    count("failures." + problem.getType());
+    metrics.failed(Stage.FINALIZATION, problem.getType());
     String id = ready.getRequestId();
+    working.remove(id);
     LOGGER.info(
         "renewal failed at finalization: requestId={} problem={} retryable={}",
         id,

@@ -13,6 +13,7 @@ import dev.renewal.events.ReconciliationState;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.Stage;
 import dev.renewal.finalize.domain.Reconciliation;
+import dev.renewal.metrics.ServiceMetrics;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -47,13 +48,15 @@ final class Reconciler implements Processor<String, ReconciliationInput, String,
   private final String storeName;
   private final Duration grace;
   private final Duration punctuateEvery;
+  private final ServiceMetrics metrics;
   private ProcessorContext<String, SpecificRecord> context;
   private KeyValueStore<String, ReconciliationState> store;
 
-  Reconciler(String storeName, Duration grace, Duration punctuateEvery) {
+  Reconciler(String storeName, Duration grace, Duration punctuateEvery, ServiceMetrics metrics) {
     this.storeName = storeName;
     this.grace = grace;
     this.punctuateEvery = punctuateEvery;
+    this.metrics = metrics;
   }
 
   @Override
@@ -141,7 +144,12 @@ final class Reconciler implements Processor<String, ReconciliationInput, String,
       b.setWaitingSince(now);
     }
     evidence.put(url, b.build());
+    metrics.count(
+        "authorizations.reconciled",
+        "decision",
+        v.decision().toString().toLowerCase(java.util.Locale.ROOT));
     if (v.contradiction()) {
+      metrics.count("contradictions.reconciled");
       LOGGER.warn(
           "the CA contradicted itself: a challenge said invalid, the authorization is valid; going on:"
               + " requestId={} authorization={}",
@@ -204,6 +212,7 @@ final class Reconciler implements Processor<String, ReconciliationInput, String,
                 .setRequest(placed.getRequest())
                 .build();
         state.setOrderDecided(true);
+        metrics.failed(Stage.AUTHORIZATION, problem.getType());
         context.forward(new Record<>(state.getRequestId(), failed, now));
         return;
       }
@@ -229,6 +238,8 @@ final class Reconciler implements Processor<String, ReconciliationInput, String,
               .setContradictions(contradictions)
               .build();
       state.setOrderDecided(true);
+      metrics.count("orders.ready");
+      metrics.stageLatency("ready", placed.getOccurredAt(), ready.getOccurredAt());
       context.forward(new Record<>(state.getRequestId(), ready, now));
     }
   }

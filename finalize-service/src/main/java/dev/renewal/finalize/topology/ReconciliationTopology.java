@@ -5,6 +5,7 @@ import dev.renewal.events.OrderReady;
 import dev.renewal.events.ReconciliationInput;
 import dev.renewal.events.ReconciliationState;
 import dev.renewal.events.RenewalFailed;
+import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.serde.AvroSerdes;
 import dev.renewal.topics.Topics;
 import java.time.Duration;
@@ -31,12 +32,25 @@ public final class ReconciliationTopology {
 
   private ReconciliationTopology() {}
 
+  /** The topology with metrics of its own (for tests and tools). */
   public static Topology build(
       StreamsBuilder builder,
       Topics topics,
       AvroSerdes serdes,
       Duration grace,
       Duration punctuateEvery) {
+    return build(
+        builder, topics, serdes, grace, punctuateEvery, new ServiceMetrics("finalize-service"));
+  }
+
+  /** The topology; its decisions are counted in {@code metrics}. */
+  public static Topology build(
+      StreamsBuilder builder,
+      Topics topics,
+      AvroSerdes serdes,
+      Duration grace,
+      Duration punctuateEvery,
+      ServiceMetrics metrics) {
     var inputSerde = serdes.value(ReconciliationInput.class);
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
@@ -82,7 +96,9 @@ public final class ReconciliationTopology {
         observations
             .merge(orders, Named.as("inputs"))
             .process(
-                () -> new Reconciler(STORE, grace, punctuateEvery), Named.as("reconcile"), STORE);
+                () -> new Reconciler(STORE, grace, punctuateEvery, metrics),
+                Named.as("reconcile"),
+                STORE);
 
     decisions
         .split(Named.as("route-"))

@@ -105,7 +105,8 @@ class FinalizeHandlerTest {
         publisher,
         topics,
         Clock.systemUTC(),
-        new PollPolicy(Duration.ofMillis(5), Duration.ofMillis(50)));
+        new PollPolicy(Duration.ofMillis(5), Duration.ofMillis(50)),
+        new dev.renewal.metrics.ServiceMetrics("finalize-service"));
   }
 
   /** Order statuses the CA will report, in order; the last one repeats. */

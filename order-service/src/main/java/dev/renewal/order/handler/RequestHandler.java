@@ -12,6 +12,7 @@ import dev.renewal.events.Problem;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.Stage;
+import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.order.acme.AccountFailure;
 import dev.renewal.order.acme.OrderGateway;
 import dev.renewal.order.acme.PlacedOrder;
@@ -20,7 +21,6 @@ import dev.renewal.topics.CompactedStore;
 import dev.renewal.topics.Publisher;
 import dev.renewal.topics.Topics;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -48,7 +48,7 @@ public final class RequestHandler {
   private final RequestValidator validator;
   private final Clock clock;
   private final Map<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
-  private final OrderMetrics metrics;
+  private final ServiceMetrics metrics;
 
   public RequestHandler(
       CaProfiles profiles,
@@ -58,7 +58,7 @@ public final class RequestHandler {
       Publisher publisher,
       Topics topics,
       Clock clock,
-      OrderMetrics metrics) {
+      ServiceMetrics metrics) {
     this.profiles = profiles;
     this.pacers = Map.copyOf(pacers);
     this.gateway = gateway;
@@ -68,6 +68,7 @@ public final class RequestHandler {
     this.validator = new RequestValidator(profiles.names());
     this.clock = clock;
     this.metrics = metrics;
+    metrics.inFlight("requests", inFlight::size);
   }
 
   /**
@@ -75,7 +76,7 @@ public final class RequestHandler {
    * topics. A duplicate of a request in flight waits for it, then finds its record.
    */
   public CompletableFuture<Void> handle(String key, RenewalRequested request) {
-    metrics.received();
+    metrics.count("requests.received");
     String id = request.getRequestId();
     CompletableFuture<Void> mine = new CompletableFuture<>();
     CompletableFuture<Void> before = inFlight.put(id, mine);
@@ -119,7 +120,7 @@ public final class RequestHandler {
       if (r.getAttempt() > request.getAttempt()
           || r.getState() == OrderRecordState.EMITTED
           || r.getState() == OrderRecordState.FAILED) {
-        metrics.duplicate();
+        metrics.count("requests.duplicate");
         LOGGER.info(
             "request already handled, nothing to do: requestId={} attempt={} state={} order={}",
             request.getRequestId(),
@@ -138,13 +139,8 @@ public final class RequestHandler {
       }
     }
     Optional<String> replaces = Optional.ofNullable(request.getReplaces());
-    long started = System.nanoTime();
     return withRetries(profile, () -> gateway.place(profile, request.getDnsNames(), replaces))
-        .thenCompose(
-            result -> {
-              metrics.caLatency(Duration.ofNanos(System.nanoTime() - started));
-              return afterCa(request, raw, profile, result, false);
-            });
+        .thenCompose(result -> afterCa(request, raw, profile, result, false));
   }
 
   private CompletableFuture<Void> afterCa(
@@ -180,7 +176,11 @@ public final class RequestHandler {
                     record(request, profile, OrderRecordState.EMITTED, order)))
         .thenRun(
             () -> {
-              metrics.placed(resumed);
+              metrics.count("orders.placed");
+              if (resumed) {
+                metrics.count("orders.resumed");
+              }
+              metrics.stageLatency("order", request.getOccurredAt(), clock.instant());
               LOGGER.info(
                   "order placed: requestId={} order={} authorizations={} status={} resumed={}",
                   request.getRequestId(),
@@ -239,7 +239,7 @@ public final class RequestHandler {
             profile,
             clock,
             call,
-            (attempt, f, delay) -> metrics.retried(f.kind()))
+            (attempt, f, delay) -> metrics.count("ca.retries", "kind", f.kind().name()))
         .handle(
             (order, error) -> {
               if (error == null) {

@@ -13,6 +13,7 @@ import dev.renewal.events.OrderRecordState;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.Stage;
+import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.order.acme.AccountFailure;
 import dev.renewal.order.acme.OrderGateway;
 import dev.renewal.order.acme.PlacedOrder;
@@ -88,7 +89,7 @@ class RequestHandlerTest {
   private final CompactedStore<OrderRecord> records =
       new CompactedStore<>(topics.orderRecords, publisher, Map.of());
   private final ScriptedCa ca = new ScriptedCa();
-  private final OrderMetrics metrics = new OrderMetrics();
+  private final ServiceMetrics metrics = new ServiceMetrics("order-service");
   private final RequestHandler handler =
       new RequestHandler(
           CaProfiles.of(profile),
@@ -310,7 +311,7 @@ class RequestHandlerTest {
     RenewalFailed failed = sent("renewal.failed", RenewalFailed.class).get(0);
     assertThat(failed.getRetryable()).isTrue();
     assertThat(failed.getProblem().getType()).isEqualTo("urn:renewal:problem:network");
-    assertThat(metrics.retryCount()).isEqualTo(3);
+    assertThat(metrics.get("ca.retries")).isEqualTo(3);
   }
 
   @Test
