@@ -20,12 +20,16 @@ import picocli.CommandLine.Mixin;
           + " Emits ChallengeObserved and AuthorizationObserved. Runs until Ctrl-C."
     })
 final class ChallengeServiceCommand implements Callable<Integer> {
+  /** Where a standalone challenge-service serves /metrics unless told otherwise. */
+  static final int METRICS_PORT = 9402;
+
   @Mixin ServiceOptions options;
 
   @Override
   public Integer call() throws InterruptedException {
     ChallengeServiceApp app =
-        ChallengeServiceApp.start(options.settings(Map.of("challenge.metrics.port", "9402")));
+        ChallengeServiceApp.start(
+            options.settings(Map.of("challenge.metrics.port", String.valueOf(METRICS_PORT))));
     return RunUntilStopped.run(
         "challenge-service",
         app,

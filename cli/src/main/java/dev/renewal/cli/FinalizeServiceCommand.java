@@ -20,12 +20,16 @@ import picocli.CommandLine.Mixin;
           + " privkey.pem under finalize.output.dir, and emits CertificateIssued. Runs until Ctrl-C."
     })
 final class FinalizeServiceCommand implements Callable<Integer> {
+  /** Where a standalone finalize-service serves /metrics unless told otherwise. */
+  static final int METRICS_PORT = 9403;
+
   @Mixin ServiceOptions options;
 
   @Override
   public Integer call() throws InterruptedException {
     FinalizeServiceApp app =
-        FinalizeServiceApp.start(options.settings(Map.of("finalize.metrics.port", "9403")));
+        FinalizeServiceApp.start(
+            options.settings(Map.of("finalize.metrics.port", String.valueOf(METRICS_PORT))));
     return RunUntilStopped.run("finalize-service", app, "finalize-service running; Ctrl-C to stop");
   }
 }

@@ -20,12 +20,16 @@ import picocli.CommandLine.Mixin;
           + " acme.key.dir, order.group.id, order.max.pending (see README)."
     })
 final class OrderServiceCommand implements Callable<Integer> {
+  /** Where a standalone order-service serves /metrics unless told otherwise. */
+  static final int METRICS_PORT = 9401;
+
   @Mixin ServiceOptions options;
 
   @Override
   public Integer call() throws InterruptedException {
     OrderServiceApp app =
-        OrderServiceApp.start(options.settings(Map.of("order.metrics.port", "9401")));
+        OrderServiceApp.start(
+            options.settings(Map.of("order.metrics.port", String.valueOf(METRICS_PORT))));
     return RunUntilStopped.run("order-service", app, "order-service running; Ctrl-C to stop");
   }
 }

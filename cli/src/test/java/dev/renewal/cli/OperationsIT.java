@@ -72,9 +72,10 @@ class OperationsIT {
             "--set",
             "kafka.bootstrap.servers=" + stack.bootstrapServers(),
             "--set",
-            "registry.url=" + stack.registryUrl(),
-            "--set",
-            "topics.prefix=" + prefix));
+            "registry.url=" + stack.registryUrl()));
+    if (all.stream().noneMatch(a -> a.startsWith("topics.prefix="))) {
+      all.addAll(List.of("--set", "topics.prefix=" + prefix));
+    }
     CommandLine cli = RenewalCli.commandLine();
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
@@ -89,6 +90,31 @@ class OperationsIT {
         .readAll(topics.renewalRequested, Duration.ofSeconds(10)).stream()
             .map(r -> r.value())
             .toList();
+  }
+
+  @Test
+  void topicsCreateMakesTheMissingTopicsOnceAndListsTheCatalogue() throws Exception {
+    Result first = cli("topics", "--create", "--set", "topics.prefix=fresh.");
+    assertThat(first.rc()).as(first.err()).isZero();
+    int n = topics.all().size();
+    assertThat(first.out())
+        .contains("fresh.renewal.requested")
+        .contains("fresh.acme.order.records")
+        .contains("compact")
+        .contains("created " + n + ", already there 0");
+    List<String> expected =
+        topics.all().stream().map(t -> "fresh." + t.name().substring(prefix.length())).toList();
+    try (Admin admin = Admin.create(stack.clientProps())) {
+      // The broker's metadata follows the controller's within moments.
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (!admin.listTopics().names().get().containsAll(expected)
+          && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(admin.listTopics().names().get()).containsAll(expected);
+    }
+    Result second = cli("topics", "--create", "--set", "topics.prefix=fresh.");
+    assertThat(second.out()).contains("created 0, already there " + n);
   }
 
   @Test
