@@ -3,6 +3,9 @@ package dev.renewal.cli;
 import dev.renewal.events.CertificateIssued;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
+import dev.renewal.events.RequestState;
+import dev.renewal.events.RequestStatus;
+import dev.renewal.topics.TopicReader;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
@@ -54,10 +57,18 @@ final class StatusCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     OpsContext ctx = OpsContext.load(options.settings());
-    EventLog log = EventLog.read(ctx.kafka(), ctx.topics());
     if (summary) {
-      return summary(log, out);
+      Map<String, RequestStatus> view = view(ctx);
+      if (!view.isEmpty()) {
+        return summary(view, ctx.topics().status.name(), out);
+      }
+      out.println(
+          "the view "
+              + ctx.topics().status.name()
+              + " is empty (finalize-service keeps it); counting from the events instead");
+      return summary(EventLog.read(ctx.kafka(), ctx.topics()), out);
     }
+    EventLog log = EventLog.read(ctx.kafka(), ctx.topics());
     if (failed) {
       Instant from = since == null ? Instant.EPOCH : Instant.now().minus(duration(since));
       for (RenewalFailed f : log.failures()) {
@@ -128,6 +139,61 @@ final class StatusCommand implements Callable<Integer> {
               : "");
     }
     return "in flight, last step: " + Progress.describe(timeline.get(timeline.size() - 1).event());
+  }
+
+  /** The latest status of every request, from the compacted view. */
+  static Map<String, RequestStatus> view(OpsContext ctx) {
+    Map<String, RequestStatus> view = new LinkedHashMap<>();
+    for (var r :
+        new TopicReader(ctx.kafka()).readAll(ctx.topics().status, Duration.ofSeconds(30))) {
+      if (r.value() == null) {
+        view.remove(r.key());
+      } else {
+        view.put(r.key(), r.value());
+      }
+    }
+    return view;
+  }
+
+  private static final int IN_FLIGHT_SHOWN = 20;
+
+  static int summary(Map<String, RequestStatus> view, String viewName, PrintWriter out) {
+    Map<String, Integer> counts = new java.util.TreeMap<>();
+    List<RequestStatus> inFlight = new java.util.ArrayList<>();
+    for (RequestStatus st : view.values()) {
+      String key = st.getState().toString().toLowerCase(java.util.Locale.ROOT);
+      if (st.getState() == RequestState.FAILED) {
+        key +=
+            " at "
+                + st.getFailedStage()
+                + (Boolean.TRUE.equals(st.getRetryable()) ? " (retryable)" : "");
+      }
+      counts.merge(key, 1, Integer::sum);
+      if (st.getState() != RequestState.ISSUED && st.getState() != RequestState.FAILED) {
+        inFlight.add(st);
+      }
+    }
+    out.printf("requests %d (from the view %s)%n", view.size(), viewName);
+    counts.forEach((k, v) -> out.printf("  %-40s %d%n", k, v));
+    if (!inFlight.isEmpty()) {
+      inFlight.sort(java.util.Comparator.comparing(RequestStatus::getUpdatedAt));
+      out.printf("in flight, longest waiting first:%n");
+      Instant now = Instant.now();
+      for (RequestStatus st : inFlight.subList(0, Math.min(IN_FLIGHT_SHOWN, inFlight.size()))) {
+        out.printf(
+            "  %s  %-20s %-13s attempt %d, %ds since the last step%n",
+            st.getRequestId(),
+            st.getCertificateName(),
+            st.getState(),
+            st.getAttempt(),
+            Duration.between(st.getUpdatedAt(), now).toSeconds());
+      }
+      if (inFlight.size() > IN_FLIGHT_SHOWN) {
+        out.printf("  ... and %d more%n", inFlight.size() - IN_FLIGHT_SHOWN);
+      }
+    }
+    out.flush();
+    return 0;
   }
 
   private static int summary(EventLog log, PrintWriter out) {

@@ -484,6 +484,37 @@ class AcmeQuirksIT {
     assertThat(await(topics.certificateIssued, 100)).hasSize(100);
     System.out.printf("100 certificates in %.1f s%n", (System.nanoTime() - started) / 1e9);
     assertThat(all(topics.renewalFailed)).isEmpty();
+
+    // The materialized view (renewal.status) has caught up: status --summary reads it.
+    String summary = "";
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (!summary.contains("issued                                   100")
+        && System.nanoTime() < deadline) {
+      summary = ops("status", "--summary");
+      Thread.sleep(200);
+    }
+    assertThat(summary)
+        .contains("requests 100 (from the view " + prefix + "renewal.status)")
+        .contains("issued                                   100")
+        .doesNotContain("in flight");
+  }
+
+  /** Runs a `renewal` operator command against this test's stack and topics; its output. */
+  private String ops(String... command) {
+    List<String> args = new ArrayList<>(List.of(command));
+    args.addAll(
+        List.of(
+            "--set",
+            "kafka.bootstrap.servers=" + stack.bootstrapServers(),
+            "--set",
+            "registry.url=" + stack.registryUrl(),
+            "--set",
+            "topics.prefix=" + prefix));
+    java.io.StringWriter out = new java.io.StringWriter();
+    var cli = RenewalCli.commandLine();
+    cli.setOut(new java.io.PrintWriter(out));
+    assertThat(cli.execute(args.toArray(String[]::new))).isZero();
+    return out.toString();
   }
 
   @Test
@@ -497,23 +528,7 @@ class AcmeQuirksIT {
 
     // The operator fixes DNS, then replays from the log.
     pebble.challtestsrv("/clear-a", "{\"host\":\"replay.example.\"}");
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "replay",
-                "--request-id",
-                id,
-                "--set",
-                "kafka.bootstrap.servers=" + stack.bootstrapServers(),
-                "--set",
-                "registry.url=" + stack.registryUrl(),
-                "--set",
-                "topics.prefix=" + prefix));
-    java.io.StringWriter out = new java.io.StringWriter();
-    var cli = RenewalCli.commandLine();
-    cli.setOut(new java.io.PrintWriter(out));
-    assertThat(cli.execute(args.toArray(String[]::new))).isZero();
-    assertThat(out.toString()).contains("replayed 1");
+    assertThat(ops("replay", "--request-id", id)).contains("replayed 1");
 
     CertificateIssued issued = await(topics.certificateIssued, 1).get(0).value();
     assertThat(issued.getRequestId()).isEqualTo(id);

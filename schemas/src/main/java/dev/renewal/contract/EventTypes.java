@@ -13,6 +13,7 @@ import dev.renewal.events.ReconciliationInput;
 import dev.renewal.events.ReconciliationState;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
+import dev.renewal.events.RequestStatus;
 import java.util.List;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificData;
@@ -39,7 +40,8 @@ public final class EventTypes {
           OrderReady.class,
           ReconciliationState.class,
           ReconciliationInput.class,
-          FinalizeRecord.class);
+          FinalizeRecord.class,
+          RequestStatus.class);
 
   private EventTypes() {}
 

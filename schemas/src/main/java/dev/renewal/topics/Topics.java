@@ -12,6 +12,7 @@ import dev.renewal.events.OrderReady;
 import dev.renewal.events.OrderRecord;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
+import dev.renewal.events.RequestStatus;
 import dev.renewal.serde.AvroSerdes;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +42,7 @@ public final class Topics {
   public static final String ORDER_READY = "acme.order.ready";
   public static final String FINALIZE_RECORDS = "acme.finalize.records";
   public static final String ORDER_READY_DLQ = "acme.order.ready.dlq";
+  public static final String STATUS = "renewal.status";
 
   /** Defaults for the {@code topics.*} keys. */
   public static final Map<String, String> DEFAULTS =
@@ -84,6 +86,12 @@ public final class Topics {
 
   /** Records of {@code acme.order.ready} that finalize-service cannot decode. */
   public final Topic<byte[], byte[]> orderReadyDlq;
+
+  /**
+   * Where each request stands now, keyed by request id, compacted: the materialized view kept by
+   * finalize-service's Streams application, read by {@code renewal status --summary}.
+   */
+  public final Topic<String, RequestStatus> status;
 
   private final String prefix;
   private final short replicationFactor;
@@ -141,6 +149,7 @@ public final class Topics {
         new Topic<>(name(FINALIZE_RECORDS), keys, serdes.value(FinalizeRecord.class), p, compacted);
     orderReadyDlq =
         new Topic<>(name(ORDER_READY_DLQ), Serdes.ByteArray(), Serdes.ByteArray(), p, events);
+    status = new Topic<>(name(STATUS), keys, serdes.value(RequestStatus.class), p, compacted);
   }
 
   /** The catalogue for these settings, with serdes from {@code serdes}. */
@@ -179,6 +188,7 @@ public final class Topics {
         challengeRecords,
         orderReady,
         finalizeRecords,
-        orderReadyDlq);
+        orderReadyDlq,
+        status);
   }
 }

@@ -33,14 +33,16 @@ class TopicsTest {
             "acme.challenge.records",
             "acme.order.ready",
             "acme.finalize.records",
-            "acme.order.ready.dlq");
+            "acme.order.ready.dlq",
+            "renewal.status");
     assertThat(topics.http01Responses.compacted()).isTrue();
     assertThat(topics.all().stream().filter(Topic::compacted))
         .containsExactly(
             topics.http01Responses,
             topics.orderRecords,
             topics.challengeRecords,
-            topics.finalizeRecords);
+            topics.finalizeRecords,
+            topics.status);
     assertThat(topics.renewalFailed.configs())
         .containsEntry("retention.ms", String.valueOf(90L * 24 * 3600 * 1000));
     assertThat(topics.renewalRequested.partitions()).isEqualTo(3);

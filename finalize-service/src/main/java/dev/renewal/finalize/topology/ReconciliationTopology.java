@@ -1,23 +1,30 @@
 package dev.renewal.finalize.topology;
 
 import dev.renewal.events.AuthorizationReconciled;
+import dev.renewal.events.OrderPlaced;
 import dev.renewal.events.OrderReady;
 import dev.renewal.events.ReconciliationInput;
 import dev.renewal.events.ReconciliationState;
 import dev.renewal.events.RenewalFailed;
+import dev.renewal.events.RequestStatus;
 import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.serde.AvroSerdes;
 import dev.renewal.topics.Topics;
 import java.time.Duration;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
 /**
@@ -29,6 +36,7 @@ import org.apache.kafka.streams.state.Stores;
 public final class ReconciliationTopology {
   public static final String STORE = "reconciliation-store";
   public static final String REPARTITION = "observations-by-request";
+  public static final String STATUS_STORE = "status-store";
 
   private ReconciliationTopology() {}
 
@@ -85,12 +93,12 @@ public final class ReconciliationTopology {
                     .withKeySerde(Serdes.String())
                     .withValueSerde(inputSerde)
                     .withNumberOfPartitions(topics.orderPlaced.partitions()));
-    KStream<String, ReconciliationInput> orders =
+    KStream<String, OrderPlaced> placed =
         builder.stream(
-                topics.orderPlaced.name(), topics.orderPlaced.consumed().withName("order-placed"))
-            .mapValues(
-                v -> ReconciliationInput.newBuilder().setPlaced(v).build(),
-                Named.as("order-input"));
+            topics.orderPlaced.name(), topics.orderPlaced.consumed().withName("order-placed"));
+    KStream<String, ReconciliationInput> orders =
+        placed.mapValues(
+            v -> ReconciliationInput.newBuilder().setPlaced(v).build(), Named.as("order-input"));
 
     KStream<String, SpecificRecord> decisions =
         observations
@@ -133,6 +141,51 @@ public final class ReconciliationTopology {
                             Produced.with(Serdes.String(), topics.renewalFailed.valueSerde())
                                 .withName("renewal-failed")),
                 "failed"));
+
+    statusView(builder, topics, placed);
     return builder.build();
+  }
+
+  /**
+   * The materialized view {@code renewal.status}: every request's latest status, from the events of
+   * every stage (the rules are {@link StatusView}'s), kept in {@link #STATUS_STORE} and written to
+   * the compacted topic for {@code renewal status --summary} and dashboards.
+   */
+  private static void statusView(
+      StreamsBuilder builder, Topics topics, KStream<String, OrderPlaced> placed) {
+    Serde<RequestStatus> serde = topics.status.valueSerde();
+    KStream<String, RequestStatus> requested =
+        builder.stream(
+                topics.renewalRequested.name(),
+                topics.renewalRequested.consumed().withName("status-requested"))
+            .mapValues(StatusView::of, Named.as("status-of-requested"));
+    KStream<String, RequestStatus> ready =
+        builder.stream(
+                topics.orderReady.name(), topics.orderReady.consumed().withName("status-ready"))
+            .mapValues(StatusView::of, Named.as("status-of-ready"));
+    KStream<String, RequestStatus> issued =
+        builder.stream(
+                topics.certificateIssued.name(),
+                topics.certificateIssued.consumed().withName("status-issued"))
+            .mapValues(StatusView::of, Named.as("status-of-issued"));
+    KStream<String, RequestStatus> failed =
+        builder.stream(
+                topics.renewalFailed.name(),
+                topics.renewalFailed.consumed().withName("status-failed"))
+            .mapValues(StatusView::of, Named.as("status-of-failed"));
+    requested
+        .merge(placed.mapValues(StatusView::of, Named.as("status-of-placed")), Named.as("status-1"))
+        .merge(ready, Named.as("status-2"))
+        .merge(issued, Named.as("status-3"))
+        .merge(failed, Named.as("status-events"))
+        .groupByKey(Grouped.with("status-by-request", Serdes.String(), serde))
+        .reduce(
+            StatusView::newer,
+            Named.as("status"),
+            Materialized.<String, RequestStatus, KeyValueStore<Bytes, byte[]>>as(STATUS_STORE)
+                .withKeySerde(Serdes.String())
+                .withValueSerde(serde))
+        .toStream(Named.as("status-changes"))
+        .to(topics.status.name(), Produced.with(Serdes.String(), serde).withName("renewal-status"));
   }
 }
