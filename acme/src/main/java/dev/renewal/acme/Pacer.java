@@ -110,7 +110,7 @@ public final class Pacer {
         }
         refill();
         if (tokens < 1) {
-          if (!wakeupScheduled) {
+          if (!wakeupScheduled && !scheduler.isShutdown()) {
             wakeupScheduled = true;
             long waitNanos = (long) ((1 - tokens) / ratePerSecond * 1e9);
             scheduler.schedule(
@@ -129,7 +129,16 @@ public final class Pacer {
         inFlight++;
         next = waiting.poll();
       }
-      workers.execute(next);
+      try {
+        workers.execute(next);
+      } catch (java.util.concurrent.RejectedExecutionException closed) {
+        // The service is shutting down: the work is left undone, to be resumed from the
+        // service's records on the next start.
+        synchronized (this) {
+          inFlight--;
+        }
+        return;
+      }
     }
   }
 

@@ -49,7 +49,7 @@ public final class ChallengeServiceApp implements AutoCloseable {
           Map.entry("challenge.http01.host", "0.0.0.0"),
           Map.entry("challenge.http01.port", "5002"),
           Map.entry("challenge.selfcheck.timeout", "30s"),
-          Map.entry("challenge.poll.initial", "100ms"),
+          Map.entry("challenge.poll.initial", "20ms"),
           Map.entry("challenge.poll.max", "5s"),
           Map.entry("challenge.dns.provider", "none"),
           Map.entry("challenge.dns.propagation.timeout", "2m"),

@@ -1,27 +1,21 @@
 package dev.renewal.cli;
 
 import dev.renewal.challenge.ChallengeServiceApp;
-import dev.renewal.config.Settings;
 import dev.renewal.events.CertificateIssued;
 import dev.renewal.events.ChallengeType;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.finalize.FinalizeServiceApp;
 import dev.renewal.infra.EmbeddedStack;
-import dev.renewal.infra.kafka.EmbeddedKafka;
 import dev.renewal.infra.pebble.FaultyAcmeProxy;
 import dev.renewal.infra.pebble.PebbleServer;
 import dev.renewal.order.OrderServiceApp;
 import dev.renewal.topics.Publisher;
-import dev.renewal.topics.TopicSettings;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -101,37 +95,23 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    if (!PebbleServer.installed() && !installPebble(out)) {
+    if (!LocalPipeline.ensurePebble(out)) {
       return 3;
     }
     ChallengeType type =
         challenge.equalsIgnoreCase("dns-01") ? ChallengeType.DNS_01 : ChallengeType.HTTP_01;
     Path run = workDir.resolve("run-" + Instant.now().toString().replace(":", ""));
-    Files.createDirectories(run);
-    List<AutoCloseable> stack = new ArrayList<>();
     long started = System.nanoTime();
+    out.println("Starting Kafka (KRaft), the schema registry, Pebble and the three services ...");
+    out.flush();
+    LocalPipeline local = LocalPipeline.start("demo", run, Map.of("PEBBLE_AUTHZREUSE", "0"));
     try {
-      out.println("Starting Kafka (KRaft), the schema registry, Pebble and the three services ...");
-      out.flush();
-      EmbeddedStack kafka =
-          keep(
-              stack,
-              EmbeddedStack.start(
-                  run.resolve("kafka"),
-                  0,
-                  0,
-                  new TopicSettings("", 3, (short) 1, 7L * 24 * 3600 * 1000)));
-      int httpPort = EmbeddedKafka.freePort();
-      PebbleServer pebble =
-          keep(
-              stack,
-              PebbleServer.start(
-                  PebbleServer.Options.defaults(run.resolve("pebble"), httpPort)
-                      .withEnvironment(Map.of("PEBBLE_AUTHZREUSE", "0"))));
+      EmbeddedStack kafka = local.kafka;
+      PebbleServer pebble = local.pebble;
       URI directory = pebble.directoryUrl();
       Path trust = pebble.trustPem();
       if (quirk != Quirk.none) {
-        FaultyAcmeProxy proxy = keep(stack, FaultyAcmeProxy.start(pebble, run.resolve("proxy")));
+        FaultyAcmeProxy proxy = local.keep(FaultyAcmeProxy.start(pebble, run.resolve("proxy")));
         switch (quirk) {
           case keyfactor -> proxy.with(FaultyAcmeProxy.challengeTriggerAnswersInvalid());
           case processing ->
@@ -145,33 +125,17 @@ final class DemoCommand implements Callable<Integer> {
         directory = proxy.directoryUrl();
         trust = proxy.trustPem();
       }
-      Map<String, String> s = new HashMap<>();
-      s.put("kafka.bootstrap.servers", kafka.bootstrapServers());
-      s.put("registry.url", kafka.registryUrl().toString());
-      s.put("ca.profiles", "demo");
-      s.put("ca.demo.directory.url", directory.toString());
-      s.put("ca.demo.trust.pem", trust.toString());
-      s.put("ca.demo.terms.agreed", "true");
-      s.put("ca.demo.contact", "mailto:demo@example.com");
-      s.put("acme.key.dir", run.resolve("keys").toString());
-      s.put("challenge.http01.host", "127.0.0.1");
-      s.put("challenge.http01.port", String.valueOf(httpPort));
-      s.put("finalize.state.dir", run.resolve("streams").toString());
-      s.put("finalize.output.dir", run.resolve("certificates").toString());
+      Map<String, String> s = local.settings(directory, trust);
       s.put("finalize.grace", "30s");
       if (type == ChallengeType.DNS_01) {
         s.put("challenge.dns.provider", "challtestsrv");
         s.put("challenge.dns.challtestsrv.url", pebble.challtestsrvUrl().toString());
         s.put("challenge.dns.resolver", pebble.dnsServer());
       }
-      Settings settings = Settings.of(s);
-      OrderServiceApp orders = keep(stack, OrderServiceApp.start(settings));
-      ChallengeServiceApp challenges = keep(stack, ChallengeServiceApp.start(settings));
-      FinalizeServiceApp finalize = keep(stack, FinalizeServiceApp.start(settings));
-      long readyBy = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (!finalize.ready() && System.nanoTime() < readyBy) {
-        Thread.sleep(20);
-      }
+      LocalPipeline.Services services = local.startServices(s);
+      OrderServiceApp orders = services.orders();
+      ChallengeServiceApp challenges = services.challenges();
+      FinalizeServiceApp finalize = services.finalizer();
       out.printf("  kafka bootstrap   %s%n", kafka.bootstrapServers());
       out.printf("  schema registry   %s%n", kafka.registryUrl());
       out.printf(
@@ -264,7 +228,7 @@ final class DemoCommand implements Callable<Integer> {
             .addShutdownHook(
                 new Thread(
                     () -> {
-                      closeAll(stack);
+                      local.close();
                       stop.countDown();
                     }));
         stop.await();
@@ -272,49 +236,8 @@ final class DemoCommand implements Callable<Integer> {
       return rc;
     } finally {
       if (!keep) {
-        closeAll(stack);
+        local.close();
       }
     }
-  }
-
-  private static <T extends AutoCloseable> T keep(List<AutoCloseable> stack, T c) {
-    stack.add(c);
-    return c;
-  }
-
-  private static void closeAll(List<AutoCloseable> stack) {
-    for (int i = stack.size() - 1; i >= 0; i--) {
-      try {
-        stack.get(i).close();
-      } catch (Exception e) {
-        // best effort on the way out
-      }
-    }
-    stack.clear();
-  }
-
-  /** Installs Debian's pebble when running as root; otherwise says how. */
-  private static boolean installPebble(PrintWriter out) throws IOException, InterruptedException {
-    boolean root = "root".equals(System.getProperty("user.name"));
-    if (!root) {
-      out.println(
-          "The demo needs Pebble, the ACME test CA (Debian package 'pebble'). Install it with:");
-      out.println("  " + PebbleServer.INSTALL_HINT);
-      out.flush();
-      return false;
-    }
-    out.println("Installing Pebble (apt-get install -y pebble) ...");
-    out.flush();
-    for (List<String> cmd :
-        List.of(
-            List.of("apt-get", "update", "-qq"),
-            List.of("apt-get", "install", "-y", "-qq", "pebble"))) {
-      Process p = new ProcessBuilder(cmd).inheritIO().start();
-      if (p.waitFor() != 0) {
-        out.println("Installing Pebble failed; install it with: " + PebbleServer.INSTALL_HINT);
-        return false;
-      }
-    }
-    return PebbleServer.installed();
   }
 }

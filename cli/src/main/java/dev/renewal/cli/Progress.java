@@ -63,6 +63,7 @@ final class Progress {
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     long started = System.nanoTime();
     int contradictions = 0;
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> partitions = new ArrayList<>();

@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       StatusCommand.class,
       ReplayCommand.class,
       DlqCommand.class,
+      BenchCommand.class,
       TopicsCommand.class,
       CommandLine.HelpCommand.class
     })

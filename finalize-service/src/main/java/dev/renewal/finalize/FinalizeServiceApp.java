@@ -45,7 +45,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
           Map.entry("finalize.output.dir", "certificates"),
           Map.entry("finalize.max.pending", "10000"),
           Map.entry("finalize.worker.enabled", "true"),
-          Map.entry("finalize.poll.initial", "100ms"),
+          Map.entry("finalize.poll.initial", "20ms"),
           Map.entry("finalize.poll.max", "10s"));
 
   private final KafkaStreams streams;

@@ -46,6 +46,7 @@ public final class TopicReader {
     Map<String, Object> props = new HashMap<>(clientProps);
     props.remove(ConsumerConfig.GROUP_ID_CONFIG);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.putIfAbsent(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     List<ConsumerRecord<K, V>> out = new ArrayList<>();
     try (KafkaConsumer<K, V> consumer =
         new KafkaConsumer<>(

@@ -237,6 +237,11 @@ public final class PebbleServer implements AutoCloseable {
     throw new IOException("Pebble did not answer within " + timeout, last);
   }
 
+  /** Pebble's process id (for its memory in benchmarks). */
+  public long pid() {
+    return pebble.pid();
+  }
+
   /** An HTTP client that trusts this Pebble's TLS certificate. */
   public HttpClient httpClient() {
     return HttpClient.newBuilder()

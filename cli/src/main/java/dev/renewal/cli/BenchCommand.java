@@ -1,0 +1,433 @@
+package dev.renewal.cli;
+
+import dev.renewal.acme.AccountStore;
+import dev.renewal.acme.CaProfile;
+import dev.renewal.acme.CaProfiles;
+import dev.renewal.cli.bench.DirectClient;
+import dev.renewal.cli.bench.PeerClients;
+import dev.renewal.cli.bench.Percentiles;
+import dev.renewal.cli.bench.PipelineDriver;
+import dev.renewal.cli.bench.ProcessMemory;
+import dev.renewal.config.Settings;
+import dev.renewal.topics.Topics;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code renewal bench}: throughput, latency and memory of the pipeline against its ceiling. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Measures the pipeline against a direct acme4j client on the same local Pebble.",
+      "",
+      "Starts the embedded broker and registry, Pebble (PEBBLE_VA_NOSLEEP=1, real HTTP-01"
+          + " validation) and, in turn: the direct client (one acme4j Session per thread,"
+          + " fetch-and-reschedule polling), optionally certbot and lego (--peers), then the three"
+          + " services. Each runs a warm-up, --sequential requests one at a time (latency with one"
+          + " in flight) and --requests at once (throughput). Prints throughput, p50/p95/p99,"
+          + " latency per stage, heap peak and RSS, and the ratios. --scale N instead publishes N"
+          + " requests at once to the pipeline alone (Pebble with PEBBLE_VA_ALWAYS_VALID=1) and"
+          + " measures the drain. See docs/benchmarks.md."
+    })
+final class BenchCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--requests",
+      defaultValue = "200",
+      description = "Certificates at once, one name each (default: ${DEFAULT-VALUE}).")
+  int requests;
+
+  @Option(
+      names = "--sequential",
+      defaultValue = "20",
+      description = "Certificates one at a time, for latency (default: ${DEFAULT-VALUE}).")
+  int sequential;
+
+  @Option(
+      names = "--concurrency",
+      defaultValue = "15",
+      description =
+          "CA calls in flight at most: the direct client's threads, and for the pipeline a third"
+              + " per service (ca.<profile>.max.in.flight). Default ${DEFAULT-VALUE}: Pebble 2.4.0"
+              + " wedges near 32 concurrent flows.")
+  int concurrency;
+
+  @Option(
+      names = "--warmup",
+      defaultValue = "20",
+      description = "Certificates before measuring, for each client (default: ${DEFAULT-VALUE}).")
+  int warmup;
+
+  @Option(names = "--peers", description = "Also run certbot and lego (Debian), when installed.")
+  boolean peers;
+
+  @Option(
+      names = "--peer-requests",
+      defaultValue = "10",
+      description = "Certificates per peer client, one at a time (default: ${DEFAULT-VALUE}).")
+  int peerRequests;
+
+  @Option(
+      names = "--scale",
+      defaultValue = "0",
+      description = "Publish this many requests at once to the pipeline alone, and drain them.")
+  int scale;
+
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description = "Overrides one key of the services, e.g. --set finalize.commit.interval=50ms.")
+  Map<String, String> overrides = new LinkedHashMap<>();
+
+  @Option(names = "--skip-direct", description = "Measure the pipeline only.")
+  boolean skipDirect;
+
+  @Option(
+      names = "--work-dir",
+      defaultValue = "${env:RENEWAL_WORK_DIR:-.renewal}/bench",
+      description = "Where data and keys go (default: ${DEFAULT-VALUE}).")
+  Path workDir;
+
+  private PrintWriter out;
+
+  @Override
+  public Integer call() throws Exception {
+    out = spec.commandLine().getOut();
+    if (!LocalPipeline.ensurePebble(out)) {
+      return 3;
+    }
+    Path run = workDir.resolve("run-" + Instant.now().toString().replace(":", ""));
+    Map<String, String> pebbleEnv = new HashMap<>(Map.of("PEBBLE_AUTHZREUSE", "0"));
+    if (scale > 0) {
+      pebbleEnv.put("PEBBLE_VA_ALWAYS_VALID", "1");
+    }
+    header(pebbleEnv);
+    try (LocalPipeline local = LocalPipeline.start("bench", run, pebbleEnv)) {
+      pebblePid = local.pebble.pid();
+      Map<String, String> settings = local.settings();
+      settings.put("ca.bench.max.in.flight", String.valueOf(perService()));
+      // The benchmark measures the pipeline, not a politeness limit: no requests-per-second cap.
+      settings.put("ca.bench.max.requests.per.second", "100000");
+      settings.putAll(overrides);
+      if (!overrides.isEmpty()) {
+        out.println("  with " + overrides);
+      }
+      return scale > 0 ? scale(local, settings) : compare(local, settings);
+    }
+  }
+
+  private long pebblePid = -1;
+
+  /** CPU used so far by this JVM and Pebble, with the time: {jvm, pebble, now} in ns. */
+  private long[] cpu() {
+    return new long[] {
+      ProcessMemory.cpuNanos(ProcessMemory.selfPid()),
+      pebblePid < 0 ? 0 : ProcessMemory.cpuNanos(pebblePid),
+      System.nanoTime()
+    };
+  }
+
+  private Phase busy(Phase p, long[] before) {
+    long[] now = cpu();
+    double wall = Math.max(1, now[2] - before[2]);
+    return p.withCpu((now[0] - before[0]) / wall, (now[1] - before[1]) / wall);
+  }
+
+  private int perService() {
+    return Math.max(1, concurrency / 3);
+  }
+
+  private void header(Map<String, String> pebbleEnv) {
+    out.printf(
+        "renewal bench: %d cores, Java %s, max heap %s, Pebble (%s), at most %d CA calls in flight"
+            + " (direct: %d threads; pipeline: %d per service)%n",
+        Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.version"),
+        ProcessMemory.mib(ProcessMemory.heapMaxBytes()),
+        "PEBBLE_VA_NOSLEEP=1 "
+            + String.join(
+                " ",
+                pebbleEnv.entrySet().stream()
+                    .map(e -> e.getKey() + "=" + e.getValue())
+                    .sorted()
+                    .toList()),
+        concurrency,
+        concurrency,
+        perService());
+    out.flush();
+  }
+
+  private static List<String> names(String tag, int n) {
+    return IntStream.range(0, n).mapToObj(i -> tag + i + ".bench.example").toList();
+  }
+
+  /** Phase figures: latencies, wall time, failures. */
+  private record Phase(
+      Percentiles latency,
+      Duration wall,
+      int ok,
+      int failed,
+      long heapPeak,
+      double jvmCores,
+      double pebbleCores) {
+    Phase withCpu(double jvm, double pebble) {
+      return new Phase(latency, wall, ok, failed, heapPeak, jvm, pebble);
+    }
+
+    double perSecond() {
+      return ok / Math.max(1e-9, wall.toNanos() / 1e9);
+    }
+  }
+
+  private int compare(LocalPipeline local, Map<String, String> settings) throws Exception {
+    Phase directSeq = null;
+    Phase directAll = null;
+    CaProfile profile = CaProfiles.from(Settings.of(settings)).get("bench").orElseThrow();
+    AccountStore accounts = new AccountStore(Path.of(settings.get("acme.key.dir")));
+    if (!skipDirect) {
+      try (DirectClient direct = new DirectClient(profile, accounts, local.httpPort)) {
+        progress("direct acme4j: warm-up");
+        direct.run(names("dw", warmup), concurrency);
+        progress("direct acme4j: " + sequential + " one at a time");
+        directSeq = direct(direct, names("ds", sequential), 1);
+        progress("direct acme4j: " + requests + " at once, " + concurrency + " threads");
+        long[] before = cpu();
+        directAll = busy(direct(direct, names("da", requests), concurrency), before);
+      }
+    }
+    Map<String, Phase> peerPhases = new LinkedHashMap<>();
+    if (peers) {
+      PeerClients peerClients =
+          new PeerClients(
+              local.pebble.directoryUrl(), local.pebble.trustPem(), local.httpPort, local.run);
+      for (String peer : List.of("certbot", "lego")) {
+        if (!peerClients.installed(peer)) {
+          out.printf("  %s is not installed (sudo apt-get install -y %s): skipped%n", peer, peer);
+          continue;
+        }
+        progress(peer + ": " + peerRequests + " one at a time");
+        List<DirectClient.Result> results = peerClients.run(peer, names(peer, peerRequests));
+        peerPhases.put(peer, phase(results, 0));
+      }
+    }
+
+    LocalPipeline.Services services = local.startServices(settings);
+    Topics topics = local.kafka.topics();
+    Phase pipeSeq;
+    Phase pipeAll;
+    Map<String, Percentiles> stages;
+    Map<String, Percentiles> seqStages;
+    try (PipelineDriver driver =
+        new PipelineDriver(local.kafka.clientProps(), topics, local.profile)) {
+      progress("pipeline: warm-up");
+      driver.atOnce("warmup", names("pw", warmup), Duration.ofMinutes(5));
+      progress("pipeline: " + sequential + " one at a time");
+      Map<String, PipelineDriver.Outcome> seq =
+          driver.oneAtATime("seq", names("ps", sequential), Duration.ofMinutes(2));
+      pipeSeq = pipeline(seq, sequential, 0);
+      seqStages = driver.stages(seq);
+      progress("pipeline: " + requests + " at once");
+      ProcessMemory.resetHeapPeaks();
+      long[] before = cpu();
+      Map<String, PipelineDriver.Outcome> all =
+          driver.atOnce("all", names("pa", requests), Duration.ofMinutes(10));
+      pipeAll = busy(pipeline(all, requests, ProcessMemory.heapPeakBytes()), before);
+      stages = driver.stages(all);
+    }
+    long rssPeak = ProcessMemory.rssBytes(ProcessMemory.selfPid(), true);
+    long pebbleRss = ProcessMemory.rssBytes(local.pebble.pid(), false);
+
+    out.println();
+    out.printf("%-40s %-22s %-22s %s%n", "", "pipeline", "direct acme4j", "pipeline/direct");
+    out.printf("one at a time (%d certificates)%n", sequential);
+    row(
+        "  latency p50 / p95 / p99",
+        pipeSeq.latency().summary(),
+        directSeq == null ? "-" : directSeq.latency().summary(),
+        directSeq == null
+            ? ""
+            : ratio(pipeSeq.latency().at(50).toNanos(), directSeq.latency().at(50).toNanos())
+                + " (p50)");
+    out.printf("%d at once (concurrency %d)%n", requests, concurrency);
+    row(
+        "  throughput",
+        String.format("%.1f certs/s", pipeAll.perSecond()),
+        directAll == null ? "-" : String.format("%.1f certs/s", directAll.perSecond()),
+        directAll == null ? "" : ratio(pipeAll.perSecond(), directAll.perSecond()));
+    row(
+        "  latency p50 / p95 / p99",
+        pipeAll.latency().summary(),
+        directAll == null ? "-" : directAll.latency().summary(),
+        "");
+    row(
+        "  CPU busy: JVM + Pebble (cores)",
+        String.format("%.2f + %.2f", pipeAll.jvmCores(), pipeAll.pebbleCores()),
+        directAll == null
+            ? "-"
+            : String.format("%.2f + %.2f", directAll.jvmCores(), directAll.pebbleCores()),
+        "");
+    row(
+        "  issued / failed",
+        pipeAll.ok() + " / " + pipeAll.failed(),
+        directAll == null ? "-" : directAll.ok() + " / " + directAll.failed(),
+        "");
+    out.printf("per stage, pipeline, one at a time (p50 / p95 / p99)%n");
+    seqStages.forEach((k, v) -> out.printf("  %-50s %s%n", k, v.summary()));
+    out.printf("per stage, pipeline, %d at once (p50 / p95 / p99)%n", requests);
+    stages.forEach((k, v) -> out.printf("  %-50s %s%n", k, v.summary()));
+    out.println("memory (one JVM: broker, registry, three services, bench driver)");
+    out.printf(
+        "  heap peak during the %d at once        %s (max heap %s)%n",
+        requests,
+        ProcessMemory.mib(pipeAll.heapPeak()),
+        ProcessMemory.mib(ProcessMemory.heapMaxBytes()));
+    out.printf("  RSS peak of this JVM                    %s%n", ProcessMemory.mib(rssPeak));
+    out.printf("  RSS of Pebble                           %s%n", ProcessMemory.mib(pebbleRss));
+    if (!peerPhases.isEmpty()) {
+      out.printf("peers, one at a time (%d certificates each)%n", peerRequests);
+      peerPhases.forEach(
+          (peer, p) ->
+              row(
+                  "  " + peer + " throughput, p50",
+                  String.format(
+                      "%.2f certs/s, %d ms", p.perSecond(), p.latency().at(50).toMillis()),
+                  "",
+                  "pipeline " + ratio(pipeAll.perSecond(), p.perSecond()) + " its throughput"));
+    }
+    out.println();
+    out.println("targets");
+    if (directAll != null) {
+      target("throughput >= 0.8x direct", pipeAll.perSecond() >= 0.8 * directAll.perSecond());
+      target(
+          "p50 one in flight <= 5x direct",
+          pipeSeq.latency().at(50).toNanos() <= 5 * directSeq.latency().at(50).toNanos());
+    }
+    peerPhases.forEach(
+        (peer, p) ->
+            target("throughput >= 30x " + peer, pipeAll.perSecond() >= 30 * p.perSecond()));
+    out.flush();
+    return pipeAll.failed() == 0 && pipeSeq.failed() == 0 ? 0 : 1;
+  }
+
+  private int scale(LocalPipeline local, Map<String, String> settings) throws Exception {
+    out.println(
+        "scale run: Pebble with PEBBLE_VA_ALWAYS_VALID=1 (no real validation: the pipeline's own cost)");
+    local.startServices(settings);
+    Topics topics = local.kafka.topics();
+    try (PipelineDriver driver =
+        new PipelineDriver(local.kafka.clientProps(), topics, local.profile)) {
+      ProcessMemory.resetHeapPeaks();
+      long t0 = System.nanoTime();
+      long[] before = cpu();
+      Map<String, PipelineDriver.Outcome> all =
+          driver.atOnce("scale", names("sc", scale), Duration.ofMinutes(60));
+      Duration drain = Duration.ofNanos(System.nanoTime() - t0);
+      Phase p = busy(pipeline(all, scale, ProcessMemory.heapPeakBytes()), before);
+      out.printf(
+          "  CPU busy            JVM %.2f cores, Pebble %.2f cores%n",
+          p.jvmCores(), p.pebbleCores());
+      out.printf("%d requests published at once%n", scale);
+      out.printf(
+          "  drained in          %.1f s (%.1f certs/s)%n",
+          drain.toMillis() / 1000.0, p.ok() / (drain.toMillis() / 1000.0));
+      out.printf(
+          "  issued / failed / missing  %d / %d / %d%n",
+          p.ok(), p.failed(), scale - p.ok() - p.failed());
+      out.printf("  latency p50 / p95 / p99    %s%n", p.latency().summary());
+      out.printf(
+          "  heap peak           %s (max heap %s; one JVM: broker, registry, three services)%n",
+          ProcessMemory.mib(p.heapPeak()), ProcessMemory.mib(ProcessMemory.heapMaxBytes()));
+      out.printf(
+          "  RSS peak            %s; Pebble RSS %s%n",
+          ProcessMemory.mib(ProcessMemory.rssBytes(ProcessMemory.selfPid(), true)),
+          ProcessMemory.mib(ProcessMemory.rssBytes(local.pebble.pid(), false)));
+      target("every request issued", p.ok() == scale);
+      target("heap <= 1 GiB", p.heapPeak() <= 1024L * 1024 * 1024);
+      out.flush();
+      return p.ok() == scale ? 0 : 1;
+    }
+  }
+
+  private Phase direct(DirectClient client, List<String> names, int threads)
+      throws InterruptedException {
+    ProcessMemory.resetHeapPeaks();
+    return phase(client.run(names, threads), ProcessMemory.heapPeakBytes());
+  }
+
+  private static Phase phase(List<DirectClient.Result> results, long heapPeak) {
+    List<Duration> latencies = new ArrayList<>();
+    long first = Long.MAX_VALUE;
+    long last = Long.MIN_VALUE;
+    int failed = 0;
+    for (DirectClient.Result r : results) {
+      first = Math.min(first, r.startedNanos());
+      last = Math.max(last, r.endedNanos());
+      if (r.error() == null) {
+        latencies.add(r.latency());
+      } else {
+        failed++;
+      }
+    }
+    Duration wall = results.isEmpty() ? Duration.ZERO : Duration.ofNanos(last - first);
+    return new Phase(new Percentiles(latencies), wall, latencies.size(), failed, heapPeak, 0, 0);
+  }
+
+  private static Phase pipeline(
+      Map<String, PipelineDriver.Outcome> outcomes, int sent, long heapPeak) {
+    List<Duration> latencies = new ArrayList<>();
+    Instant first = null;
+    Instant last = null;
+    int failed = 0;
+    for (PipelineDriver.Outcome o : outcomes.values()) {
+      Instant start = o.request().getOccurredAt();
+      first = first == null || start.isBefore(first) ? start : first;
+      if (o.issued() != null) {
+        latencies.add(o.latency());
+        Instant end = o.issued().getOccurredAt();
+        last = last == null || end.isAfter(last) ? end : last;
+      } else {
+        failed++;
+      }
+    }
+    Duration wall = first == null || last == null ? Duration.ZERO : Duration.between(first, last);
+    return new Phase(
+        new Percentiles(latencies),
+        wall,
+        latencies.size(),
+        failed + (sent - outcomes.size()),
+        heapPeak,
+        0,
+        0);
+  }
+
+  private void progress(String what) {
+    out.printf("  ... %s%n", what);
+    out.flush();
+  }
+
+  private void row(String label, String pipeline, String direct, String ratio) {
+    out.printf("%-40s %-22s %-22s %s%n", label, pipeline, direct, ratio);
+  }
+
+  private static String ratio(double a, double b) {
+    return b <= 0 ? "n/a" : String.format("%.2fx", a / b);
+  }
+
+  private void target(String what, boolean met) {
+    out.printf("  %-40s %s%n", what, met ? "met" : "MISSED");
+  }
+}
