@@ -42,6 +42,11 @@ public final class AccountStore {
 
   private final Path keyDir;
 
+  /** Accounts known to exist, by profile: read once (every CA call logs in). */
+  private final java.util.Map<String, Known> known = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private record Known(URL url, KeyPair key) {}
+
   public AccountStore(Path keyDir) {
     this.keyDir = keyDir;
   }
@@ -61,10 +66,20 @@ public final class AccountStore {
    *
    * @throws AcmeException if the CA refuses the account
    */
-  public synchronized Login login(CaProfile profile, Session session) throws AcmeException {
+  public Login login(CaProfile profile, Session session) throws AcmeException {
+    Known k = known.get(profile.name());
+    if (k != null) {
+      return session.login(k.url(), k.key());
+    }
+    return loginOrCreate(profile, session);
+  }
+
+  private synchronized Login loginOrCreate(CaProfile profile, Session session)
+      throws AcmeException {
     KeyPair key = loadOrCreateKey(profile);
     Optional<URL> url = accountUrl(profile);
     if (url.isPresent()) {
+      known.put(profile.name(), new Known(url.get(), key));
       return session.login(url.get(), key);
     }
     AccountBuilder builder = new AccountBuilder().useKeyPair(key);
@@ -78,6 +93,7 @@ public final class AccountStore {
     }
     Login login = builder.createLogin(session);
     writeOwnerOnly(urlFile(profile), login.getAccountLocation().toString());
+    known.put(profile.name(), new Known(login.getAccountLocation(), key));
     LOGGER.info(
         "acme account created: profile={} account={}", profile.name(), login.getAccountLocation());
     return login;
@@ -85,6 +101,10 @@ public final class AccountStore {
 
   /** A login for a service that only uses the account (it must exist already). */
   public Login existingLogin(CaProfile profile, Session session) {
+    Known k = known.get(profile.name());
+    if (k != null) {
+      return session.login(k.url(), k.key());
+    }
     URL url =
         accountUrl(profile)
             .orElseThrow(
@@ -95,7 +115,9 @@ public final class AccountStore {
                             + "' in "
                             + keyDir
                             + " (order-service creates it; the key folder must be shared)"));
-    return session.login(url, loadKey(profile));
+    KeyPair key = loadKey(profile);
+    known.putIfAbsent(profile.name(), new Known(url, key));
+    return session.login(url, key);
   }
 
   /** The recorded account URL of {@code profile}, if the account exists. */

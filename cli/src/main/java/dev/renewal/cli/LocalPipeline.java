@@ -30,17 +30,24 @@ final class LocalPipeline implements AutoCloseable {
 
   final Path run;
   final EmbeddedStack kafka;
-  final PebbleServer pebble;
-  final int httpPort;
+  PebbleServer pebble;
+  int httpPort;
+  private final Map<String, String> pebbleEnv;
   private final List<AutoCloseable> parts = new ArrayList<>();
 
   private LocalPipeline(
-      String profile, Path run, EmbeddedStack kafka, PebbleServer pebble, int httpPort) {
+      String profile,
+      Path run,
+      EmbeddedStack kafka,
+      PebbleServer pebble,
+      int httpPort,
+      Map<String, String> pebbleEnv) {
     this.profile = profile;
     this.run = run;
     this.kafka = kafka;
     this.pebble = pebble;
     this.httpPort = httpPort;
+    this.pebbleEnv = Map.copyOf(pebbleEnv);
   }
 
   /** Starts the broker, the registry and Pebble (with {@code pebbleEnv} added to its defaults). */
@@ -61,10 +68,25 @@ final class LocalPipeline implements AutoCloseable {
       kafka.close();
       throw e;
     }
-    LocalPipeline p = new LocalPipeline(profile, run, kafka, pebble, httpPort);
+    LocalPipeline p = new LocalPipeline(profile, run, kafka, pebble, httpPort, pebbleEnv);
     p.keep(kafka);
     p.keep(pebble);
     return p;
+  }
+
+  /**
+   * Replaces Pebble with a fresh one (empty store, new ports, new roots): each client of the
+   * benchmark meets the same CA state. Accounts of the old one are unknown to the new one.
+   */
+  void restartPebble(String tag) throws IOException {
+    parts.remove(pebble);
+    pebble.close();
+    httpPort = EmbeddedKafka.freePort();
+    pebble =
+        keep(
+            PebbleServer.start(
+                PebbleServer.Options.defaults(run.resolve("pebble-" + tag), httpPort)
+                    .withEnvironment(pebbleEnv)));
   }
 
   <T extends AutoCloseable> T keep(T part) {

@@ -115,6 +115,9 @@ public final class FinalizeServiceApp implements AutoCloseable {
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, (int) commit.toMillis());
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) ctx.topics().replicationFactor());
     props.putIfAbsent(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+    // The reconciliation does not depend on the order between its input topics (every rule
+    // holds for any arrival order), so a task never idles waiting for an empty partition.
+    props.putIfAbsent(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, -1L);
     KafkaStreams streams =
         new KafkaStreams(
             ReconciliationTopology.build(

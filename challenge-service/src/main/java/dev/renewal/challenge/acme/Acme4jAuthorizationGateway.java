@@ -56,9 +56,12 @@ public final class Acme4jAuthorizationGateway implements AuthorizationGateway {
   @Override
   public ChallengeView trigger(CaProfile profile, String challengeUrl, ChallengeType type) {
     Login login = login(profile);
-    try {
-      Challenge challenge = login.bindChallenge(CaCallFailure.url(challengeUrl));
-      challenge.trigger();
+    // One POST, as Challenge.trigger() sends it, without bindChallenge's fetch before it: the
+    // CA's answer is the challenge, which is all the view needs.
+    try (org.shredzone.acme4j.connector.Connection conn = login.getSession().connect()) {
+      conn.sendSignedRequest(
+          CaCallFailure.url(challengeUrl), new org.shredzone.acme4j.toolbox.JSONBuilder(), login);
+      Challenge challenge = login.createChallenge(conn.readJsonResponse());
       return view((TokenChallenge) challenge, null, type);
     } catch (AcmeException e) {
       throw new CaCallFailure(e);

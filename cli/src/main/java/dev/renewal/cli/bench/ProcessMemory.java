@@ -2,8 +2,6 @@ package dev.renewal.cli.bench;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -11,27 +9,53 @@ import java.nio.file.Path;
 public final class ProcessMemory {
   private ProcessMemory() {}
 
-  /** Forgets the heap pools' peaks, so that the next {@link #heapPeakBytes} covers a phase. */
+  /**
+   * Forgets the peak seen so far (and starts sampling), so that the next {@link #heapPeakBytes}
+   * covers a phase.
+   */
   public static void resetHeapPeaks() {
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (pool.getType() == MemoryType.HEAP) {
-        pool.resetPeakUsage();
-      }
-    }
+    startSampling();
+    PEAK.set(0);
   }
 
+  private static final java.util.concurrent.atomic.AtomicLong PEAK =
+      new java.util.concurrent.atomic.AtomicLong();
+  private static volatile boolean sampling;
+
   /**
-   * The sum of the heap pools' peak usage since the last reset: an upper bound of the heap in use
-   * at any moment (each pool may have peaked at a different time).
+   * The largest heap in use seen since the last reset, sampled every 20 ms (the sum of the pools'
+   * own peaks would overstate it: each pool peaks at a different moment).
    */
   public static long heapPeakBytes() {
-    long sum = 0;
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (pool.getType() == MemoryType.HEAP) {
-        sum += pool.getPeakUsage().getUsed();
-      }
+    sample();
+    return PEAK.get();
+  }
+
+  private static void sample() {
+    PEAK.accumulateAndGet(
+        ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), Math::max);
+  }
+
+  private static synchronized void startSampling() {
+    if (sampling) {
+      return;
     }
-    return sum;
+    sampling = true;
+    Thread t =
+        new Thread(
+            () -> {
+              while (true) {
+                sample();
+                try {
+                  Thread.sleep(20);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            },
+            "bench-heap-sampler");
+    t.setDaemon(true);
+    t.start();
   }
 
   public static long heapMaxBytes() {

@@ -18,13 +18,25 @@ import java.util.Optional;
 import org.shredzone.acme4j.Certificate;
 import org.shredzone.acme4j.Login;
 import org.shredzone.acme4j.Order;
+import org.shredzone.acme4j.connector.Connection;
 import org.shredzone.acme4j.exception.AcmeException;
 import org.shredzone.acme4j.toolbox.AcmeUtils;
+import org.shredzone.acme4j.toolbox.JSON;
+import org.shredzone.acme4j.toolbox.JSONBuilder;
+import org.shredzone.acme4j.util.CSRBuilder;
 
 /** {@link FinalizeGateway} with acme4j: one Session per worker thread and profile. */
 public final class Acme4jFinalizeGateway implements FinalizeGateway {
   private final AcmeSessions sessions;
   private final AccountStore accounts;
+
+  /**
+   * The order as last read (or as the finalize POST answered), by URL: the finalize call and the
+   * download use it instead of reading the order once more. A miss reads it.
+   */
+  private final java.util.Map<String, JSON> seen = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static final int MAX_SEEN = 20_000;
 
   public Acme4jFinalizeGateway(AcmeSessions sessions, AccountStore accounts) {
     this.sessions = sessions;
@@ -41,6 +53,7 @@ public final class Acme4jFinalizeGateway implements FinalizeGateway {
     try {
       Order order = order(profile, orderUrl);
       Optional<java.time.Instant> retryAfter = order.fetch();
+      remember(orderUrl, order.getJSON());
       Optional<String> raw = Statuses.raw(order);
       return new OrderView(
           Statuses.of(raw.orElse(null)),
@@ -54,32 +67,73 @@ public final class Acme4jFinalizeGateway implements FinalizeGateway {
 
   @Override
   public void finalizeWithKey(CaProfile profile, String orderUrl, KeyPair key) {
+    JSON order = known(profile, orderUrl);
+    CSRBuilder csr = new CSRBuilder();
+    for (JSON.Value v : order.get("identifiers").asArray()) {
+      JSON id = v.asObject();
+      String value = id.get("value").asString();
+      if ("ip".equals(id.get("type").asString())) {
+        try {
+          csr.addIP(java.net.InetAddress.getByName(value));
+        } catch (java.net.UnknownHostException e) {
+          throw new IllegalStateException("not an IP address in the order: " + value, e);
+        }
+      } else {
+        csr.addDomain(value);
+      }
+    }
     try {
-      Order order = order(profile, orderUrl);
-      order.fetch();
-      order.execute(key);
-    } catch (AcmeException e) {
-      throw new CaCallFailure(e);
+      csr.sign(key);
+      finalizeWithCsr(profile, orderUrl, csr.getEncoded());
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("cannot build the CSR: " + e, e);
     }
   }
 
   @Override
   public void finalizeWithCsr(CaProfile profile, String orderUrl, byte[] csrDer) {
-    try {
-      Order order = order(profile, orderUrl);
-      order.fetch();
-      order.execute(csrDer);
+    // RFC 8555 section 7.4: POST the CSR to the order's finalize URL; the answer is the order.
+    JSON order = known(profile, orderUrl);
+    Login login = accounts.existingLogin(profile, sessions.session(profile));
+    try (Connection conn = login.getSession().connect()) {
+      conn.sendSignedRequest(
+          order.get("finalize").asURL(), new JSONBuilder().putBase64("csr", csrDer), login);
+      remember(orderUrl, conn.readJsonResponse());
     } catch (AcmeException e) {
       throw new CaCallFailure(e);
     }
   }
 
+  /** The order as last seen, or read now. */
+  private JSON known(CaProfile profile, String orderUrl) {
+    JSON json = seen.get(orderUrl);
+    if (json == null) {
+      fetch(profile, orderUrl);
+      json = seen.get(orderUrl);
+    }
+    return json;
+  }
+
+  private void remember(String orderUrl, JSON json) {
+    if (seen.size() > MAX_SEEN) {
+      seen.clear();
+    }
+    seen.put(orderUrl, json);
+  }
+
   @Override
   public IssuedCertificate download(CaProfile profile, String orderUrl) {
     try {
-      Order order = order(profile, orderUrl);
-      order.fetch();
-      Certificate certificate = order.getCertificate();
+      Login login = accounts.existingLogin(profile, sessions.session(profile));
+      JSON last = seen.remove(orderUrl);
+      Certificate certificate;
+      if (last != null && last.get("certificate").isPresent()) {
+        certificate = login.bindCertificate(last.get("certificate").asURL());
+      } else {
+        Order order = login.bindOrder(CaCallFailure.url(orderUrl));
+        order.fetch();
+        certificate = order.getCertificate();
+      }
       certificate.download();
       List<X509Certificate> chain = certificate.getCertificateChain();
       X509Certificate leaf = chain.get(0);

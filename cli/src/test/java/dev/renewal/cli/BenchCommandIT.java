@@ -1,0 +1,74 @@
+package dev.renewal.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code renewal bench} at a small size, as its own JVM: it runs both clients and the pipeline to
+ * the end and prints every figure. No figure is asserted against a target here: speed goals are met
+ * in the benchmark itself (docs/benchmarks.md), not in a timed test.
+ */
+class BenchCommandIT {
+  @TempDir Path work;
+
+  @Test
+  void aSmallBenchmarkRunsEveryPhaseAndPrintsEveryFigure() throws Exception {
+    String[] command = {
+      Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+      "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=dev.renewal.events",
+      "-Djdk.httpclient.allowRestrictedHeaders=host",
+      "-cp",
+      System.getProperty("java.class.path"),
+      RenewalCli.class.getName(),
+      "bench",
+      "--requests",
+      "8",
+      "--sequential",
+      "2",
+      "--warmup",
+      "2",
+      "--concurrency",
+      "2",
+      "--work-dir",
+      work.resolve("bench").toString()
+    };
+    Process p =
+        new ProcessBuilder(command)
+            .redirectError(work.resolve("stderr.log").toFile())
+            .redirectOutput(work.resolve("stdout.log").toFile())
+            .start();
+    assertThat(p.waitFor(240, TimeUnit.SECONDS)).as("the benchmark finishes").isTrue();
+    String out = Files.readString(work.resolve("stdout.log"), StandardCharsets.UTF_8);
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(out)
+        .contains("one at a time (2 certificates)")
+        .contains("8 at once (concurrency 2)")
+        .contains("request -> order placed")
+        .contains("order ready -> issued (finalize, download)")
+        .contains("heap peak during the 8 at once")
+        .contains("throughput >= 0.8x direct")
+        .contains("p50 one in flight <= 5x direct");
+    // Both clients issued all eight, and the throughputs are real numbers.
+    Matcher issued =
+        Pattern.compile("issued / failed\\s+(\\d+) / (\\d+)\\s+(\\d+) / (\\d+)").matcher(out);
+    assertThat(issued.find()).as(out).isTrue();
+    assertThat(issued.group(1)).isEqualTo("8");
+    assertThat(issued.group(2)).isEqualTo("0");
+    assertThat(issued.group(3)).isEqualTo("8");
+    assertThat(issued.group(4)).isEqualTo("0");
+    Matcher rate =
+        Pattern.compile("throughput\\s+([0-9.]+) certs/s\\s+([0-9.]+) certs/s\\s+([0-9.]+)x")
+            .matcher(out);
+    assertThat(rate.find()).as(out).isTrue();
+    assertThat(Double.parseDouble(rate.group(1))).isPositive();
+    assertThat(Double.parseDouble(rate.group(2))).isPositive();
+  }
+}
