@@ -2,10 +2,7 @@ package dev.renewal.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -21,33 +18,21 @@ class BenchCommandIT {
 
   @Test
   void aSmallBenchmarkRunsEveryPhaseAndPrintsEveryFigure() throws Exception {
-    String[] command = {
-      Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-      "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=dev.renewal.events",
-      "-Djdk.httpclient.allowRestrictedHeaders=host",
-      "-cp",
-      System.getProperty("java.class.path"),
-      RenewalCli.class.getName(),
-      "bench",
-      "--requests",
-      "8",
-      "--sequential",
-      "2",
-      "--warmup",
-      "2",
-      "--concurrency",
-      "2",
-      "--work-dir",
-      work.resolve("bench").toString()
-    };
-    Process p =
-        new ProcessBuilder(command)
-            .redirectError(work.resolve("stderr.log").toFile())
-            .redirectOutput(work.resolve("stdout.log").toFile())
-            .start();
-    assertThat(p.waitFor(240, TimeUnit.SECONDS)).as("the benchmark finishes").isTrue();
-    String out = Files.readString(work.resolve("stdout.log"), StandardCharsets.UTF_8);
-    assertThat(p.exitValue()).as(out).isZero();
+    String out =
+        CliProcess.run(
+            work,
+            240,
+            "bench",
+            "--requests",
+            "8",
+            "--sequential",
+            "2",
+            "--warmup",
+            "2",
+            "--concurrency",
+            "2",
+            "--work-dir",
+            work.resolve("bench").toString());
     assertThat(out)
         .contains("one at a time (2 certificates)")
         .contains("8 at once (concurrency 2)")

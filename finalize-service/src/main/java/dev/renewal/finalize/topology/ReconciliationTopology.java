@@ -155,24 +155,13 @@ public final class ReconciliationTopology {
       StreamsBuilder builder, Topics topics, KStream<String, OrderPlaced> placed) {
     Serde<RequestStatus> serde = topics.status.valueSerde();
     KStream<String, RequestStatus> requested =
-        builder.stream(
-                topics.renewalRequested.name(),
-                topics.renewalRequested.consumed().withName("status-requested"))
-            .mapValues(StatusView::of, Named.as("status-of-requested"));
+        statusOf(builder, topics.renewalRequested, "requested", StatusView::of);
     KStream<String, RequestStatus> ready =
-        builder.stream(
-                topics.orderReady.name(), topics.orderReady.consumed().withName("status-ready"))
-            .mapValues(StatusView::of, Named.as("status-of-ready"));
+        statusOf(builder, topics.orderReady, "ready", StatusView::of);
     KStream<String, RequestStatus> issued =
-        builder.stream(
-                topics.certificateIssued.name(),
-                topics.certificateIssued.consumed().withName("status-issued"))
-            .mapValues(StatusView::of, Named.as("status-of-issued"));
+        statusOf(builder, topics.certificateIssued, "issued", StatusView::of);
     KStream<String, RequestStatus> failed =
-        builder.stream(
-                topics.renewalFailed.name(),
-                topics.renewalFailed.consumed().withName("status-failed"))
-            .mapValues(StatusView::of, Named.as("status-of-failed"));
+        statusOf(builder, topics.renewalFailed, "failed", StatusView::of);
     requested
         .merge(placed.mapValues(StatusView::of, Named.as("status-of-placed")), Named.as("status-1"))
         .merge(ready, Named.as("status-2"))
@@ -187,5 +176,18 @@ public final class ReconciliationTopology {
                 .withValueSerde(serde))
         .toStream(Named.as("status-changes"))
         .to(topics.status.name(), Produced.with(Serdes.String(), serde).withName("renewal-status"));
+  }
+
+  /**
+   * The statuses {@code topic}'s events imply; nodes {@code status-<name>}, {@code
+   * status-of-<name>}.
+   */
+  private static <V> KStream<String, RequestStatus> statusOf(
+      StreamsBuilder builder,
+      dev.renewal.topics.Topic<String, V> topic,
+      String name,
+      org.apache.kafka.streams.kstream.ValueMapper<V, RequestStatus> status) {
+    return builder.stream(topic.name(), topic.consumed().withName("status-" + name))
+        .mapValues(status, Named.as("status-of-" + name));
   }
 }

@@ -1,0 +1,38 @@
+package dev.renewal.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs {@code renewal} as a user does, in a JVM of its own; asserts it ends well in time. */
+final class CliProcess {
+  private CliProcess() {}
+
+  /** The command's standard output; its logs go to {@code work/stderr.log}. */
+  static String run(Path work, int timeoutSeconds, String... args) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Dorg.apache.avro.SERIALIZABLE_PACKAGES=dev.renewal.events");
+    command.add("-Djdk.httpclient.allowRestrictedHeaders=host");
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(RenewalCli.class.getName());
+    command.addAll(List.of(args));
+    Process p =
+        new ProcessBuilder(command)
+            .redirectError(work.resolve("stderr.log").toFile())
+            .redirectOutput(work.resolve("stdout.log").toFile())
+            .start();
+    assertThat(p.waitFor(timeoutSeconds, TimeUnit.SECONDS))
+        .as("renewal %s finishes within %d s", args[0], timeoutSeconds)
+        .isTrue();
+    String out = Files.readString(work.resolve("stdout.log"), StandardCharsets.UTF_8);
+    assertThat(p.exitValue()).as(out + Files.readString(work.resolve("stderr.log"))).isZero();
+    return out;
+  }
+}
