@@ -112,34 +112,22 @@ public final class ReconciliationTopology {
         .split(Named.as("route-"))
         .branch(
             (k, v) -> v instanceof AuthorizationReconciled,
-            Branched.withConsumer(
-                s ->
-                    s.mapValues(v -> (AuthorizationReconciled) v, Named.as("as-reconciled"))
-                        .to(
-                            topics.authorizationReconciled.name(),
-                            Produced.with(
-                                    Serdes.String(), topics.authorizationReconciled.valueSerde())
-                                .withName("authorization-reconciled")),
+            route(
+                topics.authorizationReconciled,
+                AuthorizationReconciled.class,
+                "as-reconciled",
+                "authorization-reconciled",
                 "reconciled"))
         .branch(
             (k, v) -> v instanceof OrderReady,
-            Branched.withConsumer(
-                s ->
-                    s.mapValues(v -> (OrderReady) v, Named.as("as-ready"))
-                        .to(
-                            topics.orderReady.name(),
-                            Produced.with(Serdes.String(), topics.orderReady.valueSerde())
-                                .withName("order-ready")),
-                "ready"))
+            route(topics.orderReady, OrderReady.class, "as-ready", "order-ready", "ready"))
         .branch(
             (k, v) -> v instanceof RenewalFailed,
-            Branched.withConsumer(
-                s ->
-                    s.mapValues(v -> (RenewalFailed) v, Named.as("as-failed"))
-                        .to(
-                            topics.renewalFailed.name(),
-                            Produced.with(Serdes.String(), topics.renewalFailed.valueSerde())
-                                .withName("renewal-failed")),
+            route(
+                topics.renewalFailed,
+                RenewalFailed.class,
+                "as-failed",
+                "renewal-failed",
                 "failed"));
 
     statusView(builder, topics, placed);
@@ -189,5 +177,23 @@ public final class ReconciliationTopology {
       org.apache.kafka.streams.kstream.ValueMapper<V, RequestStatus> status) {
     return builder.stream(topic.name(), topic.consumed().withName("status-" + name))
         .mapValues(status, Named.as("status-of-" + name));
+  }
+
+  /**
+   * A branch of the decisions: those of {@code type}, cast (node {@code cast}), to {@code topic}.
+   */
+  private static <T extends SpecificRecord> Branched<String, SpecificRecord> route(
+      dev.renewal.topics.Topic<String, T> topic,
+      Class<T> type,
+      String cast,
+      String sink,
+      String name) {
+    return Branched.withConsumer(
+        s ->
+            s.mapValues(type::cast, Named.as(cast))
+                .to(
+                    topic.name(),
+                    Produced.with(Serdes.String(), topic.valueSerde()).withName(sink)),
+        name);
   }
 }
