@@ -113,12 +113,6 @@ public final class ServiceMetrics {
             .sum();
   }
 
-  /** The number of recorded spans of a stage. */
-  public long latencyCount(String stage) {
-    Timer t = registry.find(PREFIX + "stage.latency").tag("stage", stage).timer();
-    return t == null ? 0 : t.count();
-  }
-
   /** Every counter of the pipeline's own, by name (without prefix), summed over its tags. */
   public Map<String, Long> snapshot() {
     Map<String, Long> out = new TreeMap<>();
