@@ -3,6 +3,7 @@ package dev.renewal.cli;
 import dev.renewal.acme.AccountStore;
 import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.CaProfiles;
+import dev.renewal.cli.bench.BrokerLoad;
 import dev.renewal.cli.bench.DirectClient;
 import dev.renewal.cli.bench.PeerClients;
 import dev.renewal.cli.bench.Percentiles;
@@ -68,8 +69,10 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--warmup",
-      defaultValue = "20",
-      description = "Certificates before measuring, for each client (default: ${DEFAULT-VALUE}).")
+      defaultValue = "200",
+      description =
+          "Certificates at once before measuring, for each client, on a Pebble of its own: the"
+              + " JIT compiles while they run (default: ${DEFAULT-VALUE}).")
   int warmup;
 
   @Option(names = "--peers", description = "Also run certbot and lego (Debian), when installed.")
@@ -138,14 +141,16 @@ final class BenchCommand implements Callable<Integer> {
     return new long[] {
       ProcessMemory.cpuNanos(ProcessMemory.selfPid()),
       pebblePid < 0 ? 0 : ProcessMemory.cpuNanos(pebblePid),
-      System.nanoTime()
+      System.nanoTime(),
+      ProcessMemory.jitCpuNanos()
     };
   }
 
   private Phase busy(Phase p, long[] before) {
     long[] now = cpu();
     double wall = Math.max(1, now[2] - before[2]);
-    return p.withCpu((now[0] - before[0]) / wall, (now[1] - before[1]) / wall);
+    return p.withCpu(
+        (now[0] - before[0]) / wall, (now[1] - before[1]) / wall, (now[3] - before[3]) / wall);
   }
 
   private int perService() {
@@ -184,9 +189,10 @@ final class BenchCommand implements Callable<Integer> {
       int failed,
       long heapPeak,
       double jvmCores,
-      double pebbleCores) {
-    Phase withCpu(double jvm, double pebble) {
-      return new Phase(latency, wall, ok, failed, heapPeak, jvm, pebble);
+      double pebbleCores,
+      double jitCores) {
+    Phase withCpu(double jvm, double pebble, double jit) {
+      return new Phase(latency, wall, ok, failed, heapPeak, jvm, pebble, jit);
     }
 
     double perSecond() {
@@ -197,12 +203,16 @@ final class BenchCommand implements Callable<Integer> {
   private int compare(LocalPipeline local, Map<String, String> settings) throws Exception {
     Phase directSeq = null;
     Phase directAll = null;
-    CaProfile profile = CaProfiles.from(Settings.of(settings)).get("bench").orElseThrow();
-    AccountStore accounts = new AccountStore(local.run.resolve("keys-direct"));
     if (!skipDirect) {
-      try (DirectClient direct = new DirectClient(profile, accounts, local.httpPort)) {
-        progress("direct acme4j: warm-up");
+      // Warm-up on one Pebble, measures on a fresh one (an empty store for every measured client:
+      // Pebble's lookups grow with it, and so does the chance of its deadlock).
+      try (DirectClient direct = directClient(local, "keys-direct-warmup")) {
+        progress("direct acme4j: warm-up, " + warmup + " at once");
         direct.run(names("dw", warmup), concurrency);
+      }
+      local.restartPebble("direct");
+      pebblePid = local.pebble.pid();
+      try (DirectClient direct = directClient(local, "keys-direct")) {
         progress("direct acme4j: " + sequential + " one at a time");
         directSeq = direct(direct, names("ds", sequential), 1);
         progress("direct acme4j: " + requests + " at once, " + concurrency + " threads");
@@ -228,27 +238,30 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
 
-    if (!skipDirect || peers) {
-      // A fresh Pebble for the pipeline: every client meets an empty store (Pebble's lookups
-      // grow with it, and its known deadlock with them).
-      local.restartPebble("pipeline");
-      pebblePid = local.pebble.pid();
-      Map<String, String> fresh = local.settings();
-      for (String k :
-          List.of("ca.bench.directory.url", "ca.bench.trust.pem", "challenge.http01.port")) {
-        settings.put(k, fresh.get(k));
-      }
+    // The pipeline's warm-up: its own services, account and Pebble; then the services are
+    // restarted on a fresh Pebble with a new account. The JIT's work stays (same JVM, same
+    // classes), the CA's state does not.
+    local.restartPebble("pipeline-warmup");
+    pebblePid = local.pebble.pid();
+    LocalPipeline.Services warm =
+        local.startServices(onCurrentPebble(local, settings, "keys-pipeline-warmup"));
+    try (PipelineDriver driver =
+        new PipelineDriver(local.kafka.clientProps(), local.kafka.topics(), local.profile)) {
+      progress("pipeline: warm-up, " + warmup + " at once");
+      driver.atOnce("warmup", names("pw", warmup), Duration.ofMinutes(5));
     }
-    local.startServices(settings);
+    local.stopServices(warm);
+    local.restartPebble("pipeline");
+    pebblePid = local.pebble.pid();
+    local.startServices(onCurrentPebble(local, settings, "keys-pipeline"));
     Topics topics = local.kafka.topics();
     Phase pipeSeq;
     Phase pipeAll;
     Map<String, Percentiles> stages;
     Map<String, Percentiles> seqStages;
+    BrokerLoad.Snapshot broker;
     try (PipelineDriver driver =
         new PipelineDriver(local.kafka.clientProps(), topics, local.profile)) {
-      progress("pipeline: warm-up");
-      driver.atOnce("warmup", names("pw", warmup), Duration.ofMinutes(5));
       progress("pipeline: " + sequential + " one at a time");
       Map<String, PipelineDriver.Outcome> seq =
           driver.oneAtATime("seq", names("ps", sequential), Duration.ofMinutes(2));
@@ -257,9 +270,11 @@ final class BenchCommand implements Callable<Integer> {
       progress("pipeline: " + requests + " at once");
       ProcessMemory.resetHeapPeaks();
       long[] before = cpu();
+      BrokerLoad.Snapshot brokerBefore = BrokerLoad.now();
       Map<String, PipelineDriver.Outcome> all =
           driver.atOnce("all", names("pa", requests), Duration.ofMinutes(10));
       pipeAll = busy(pipeline(all, requests, ProcessMemory.heapPeakBytes()), before);
+      broker = BrokerLoad.now().since(brokerBefore);
       if (wedged(all, requests)) {
         return 2;
       }
@@ -298,6 +313,11 @@ final class BenchCommand implements Callable<Integer> {
             : String.format("%.2f + %.2f", directAll.jvmCores(), directAll.pebbleCores()),
         "");
     row(
+        "  of which the JIT compiler (cores)",
+        String.format("%.2f", pipeAll.jitCores()),
+        directAll == null ? "-" : String.format("%.2f", directAll.jitCores()),
+        "");
+    row(
         "  issued / failed",
         pipeAll.ok() + " / " + pipeAll.failed(),
         directAll == null ? "-" : directAll.ok() + " / " + directAll.failed(),
@@ -306,6 +326,7 @@ final class BenchCommand implements Callable<Integer> {
     seqStages.forEach((k, v) -> out.printf("  %-50s %s%n", k, v.summary()));
     out.printf("per stage, pipeline, %d at once (p50 / p95 / p99)%n", requests);
     stages.forEach((k, v) -> out.printf("  %-50s %s%n", k, v.summary()));
+    brokerLoad(broker, pipeAll.ok());
     out.println("memory (one JVM: broker, registry, three services, bench driver)");
     out.printf(
         "  heap peak during the %d at once        %s (max heap %s)%n",
@@ -338,6 +359,55 @@ final class BenchCommand implements Callable<Integer> {
             target("throughput >= 30x " + peer, pipeAll.perSecond() >= 30 * p.perSecond()));
     out.flush();
     return pipeAll.failed() == 0 && pipeSeq.failed() == 0 ? 0 : 1;
+  }
+
+  /** The broker's work per certificate: requests by type, records written by topic. */
+  private void brokerLoad(BrokerLoad.Snapshot load, int certificates) {
+    if (certificates == 0) {
+      return;
+    }
+    out.printf(
+        "broker work per certificate, %d at once: %.1f requests, %.1f records written%n",
+        requests,
+        load.totalRequests() / (double) certificates,
+        load.totalRecords() / (double) certificates);
+    out.printf("  requests  %s%n", perCertificate(load.requests(), certificates));
+    out.printf("  records   %s%n", perCertificate(load.records(), certificates));
+  }
+
+  private static String perCertificate(Map<String, Long> counts, int certificates) {
+    List<String> parts = new ArrayList<>();
+    counts.entrySet().stream()
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .filter(e -> e.getValue() >= certificates / 10)
+        .forEach(
+            e ->
+                parts.add(
+                    String.format("%s %.1f", e.getKey(), e.getValue() / (double) certificates)));
+    return String.join(", ", parts);
+  }
+
+  /** A direct client on the current Pebble, with a new account (keys in {@code keys}). */
+  private DirectClient directClient(LocalPipeline local, String keys) throws Exception {
+    Map<String, String> settings = local.settings();
+    CaProfile profile = CaProfiles.from(Settings.of(settings)).get(local.profile).orElseThrow();
+    return new DirectClient(profile, new AccountStore(local.run.resolve(keys)), local.httpPort);
+  }
+
+  /** {@code settings} pointed at the current Pebble, with a new account (keys in {@code keys}). */
+  private static Map<String, String> onCurrentPebble(
+      LocalPipeline local, Map<String, String> settings, String keys) {
+    Map<String, String> fresh = local.settings();
+    Map<String, String> out = new HashMap<>(settings);
+    for (String k :
+        List.of(
+            "ca." + local.profile + ".directory.url",
+            "ca." + local.profile + ".trust.pem",
+            "challenge.http01.port")) {
+      out.put(k, fresh.get(k));
+    }
+    out.put("acme.key.dir", local.run.resolve(keys).toString());
+    return out;
   }
 
   private int scale(LocalPipeline local, Map<String, String> settings) throws Exception {
@@ -403,7 +473,7 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     Duration wall = results.isEmpty() ? Duration.ZERO : Duration.ofNanos(last - first);
-    return new Phase(new Percentiles(latencies), wall, latencies.size(), failed, heapPeak, 0, 0);
+    return new Phase(new Percentiles(latencies), wall, latencies.size(), failed, heapPeak, 0, 0, 0);
   }
 
   private static Phase pipeline(
@@ -430,6 +500,7 @@ final class BenchCommand implements Callable<Integer> {
         latencies.size(),
         failed + (sent - outcomes.size()),
         heapPeak,
+        0,
         0,
         0);
   }

@@ -120,6 +120,19 @@ final class LocalPipeline implements AutoCloseable {
   record Services(
       OrderServiceApp orders, ChallengeServiceApp challenges, FinalizeServiceApp finalizer) {}
 
+  /** Stops {@code services} (the broker, the registry and Pebble keep running). */
+  void stopServices(Services services) {
+    for (AutoCloseable service :
+        List.<AutoCloseable>of(services.orders(), services.challenges(), services.finalizer())) {
+      parts.remove(service);
+      try {
+        service.close();
+      } catch (Exception e) {
+        throw new IllegalStateException("cannot stop a service: " + e, e);
+      }
+    }
+  }
+
   /** Starts the three services and waits (up to a minute) for the Streams application. */
   Services startServices(Map<String, String> settings) throws InterruptedException {
     Settings s = Settings.of(settings);

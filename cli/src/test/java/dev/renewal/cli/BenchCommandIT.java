@@ -39,6 +39,9 @@ class BenchCommandIT {
         .contains("request -> order placed")
         .contains("order ready -> issued (finalize, download)")
         .contains("heap peak during the 8 at once")
+        .contains("of which the JIT compiler (cores)")
+        .containsPattern("broker work per certificate, 8 at once: [0-9.]+ requests")
+        .containsPattern("records +.*renewal\\.requested 1\\.0")
         .contains("throughput >= 0.8x direct")
         .contains("p50 one in flight <= 5x direct");
     // Both clients issued all eight, and the throughputs are real numbers.

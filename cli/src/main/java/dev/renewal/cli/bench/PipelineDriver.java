@@ -41,6 +41,12 @@ public final class PipelineDriver implements AutoCloseable {
     }
   }
 
+  /**
+   * No outcome for this long while requests are outstanding means the CA stopped answering: every
+   * call would have failed after its retries well before.
+   */
+  private static final Duration STALLED = Duration.ofSeconds(90);
+
   private final Map<String, Object> kafka;
   private final Topics topics;
   private final String profile;
@@ -109,7 +115,13 @@ public final class PipelineDriver implements AutoCloseable {
   private Map<String, Outcome> await(Map<String, RenewalRequested> sent, Duration timeout) {
     Map<String, Outcome> done = new LinkedHashMap<>();
     long deadline = System.nanoTime() + timeout.toNanos();
+    long lastOutcome = System.nanoTime();
     while (done.size() < sent.size() && System.nanoTime() < deadline) {
+      if (System.nanoTime() - lastOutcome > STALLED.toNanos()) {
+        // Nothing finished for a long while: the CA stopped answering (the caller says so).
+        break;
+      }
+      int before = done.size();
       for (ConsumerRecord<byte[], byte[]> r : outcomes.poll(Duration.ofMillis(50))) {
         if (r.value() == null) {
           continue;
@@ -133,6 +145,9 @@ public final class PipelineDriver implements AutoCloseable {
             done.putIfAbsent(f.getRequestId(), new Outcome(req, null, f));
           }
         }
+      }
+      if (done.size() > before) {
+        lastOutcome = System.nanoTime();
       }
     }
     return done;

@@ -90,6 +90,32 @@ public final class ProcessMemory {
     }
   }
 
+  /**
+   * CPU time this JVM's JIT compiler threads ({@code C1/C2 CompilerThread*}) have used so far, in
+   * nanoseconds, from {@code /proc/self/task}; -1 if unknown. (The JVM's own compilation-time
+   * counter is wall time, which overstates on a busy machine.)
+   */
+  public static long jitCpuNanos() {
+    long ticks = 0;
+    try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        try {
+          if (!Files.readString(task.resolve("comm")).contains("CompilerThre")) {
+            continue;
+          }
+          String stat = Files.readString(task.resolve("stat"));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        } catch (IOException | RuntimeException e) {
+          // the thread ended meanwhile
+        }
+      }
+    } catch (IOException e) {
+      return -1;
+    }
+    return ticks * 10_000_000L;
+  }
+
   public static long selfPid() {
     return ProcessHandle.current().pid();
   }
