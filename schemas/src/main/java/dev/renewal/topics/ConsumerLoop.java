@@ -29,11 +29,19 @@ import org.slf4j.LoggerFactory;
  * service's handler (which returns at once with a future) and commits offsets of finished work; it
  * never waits on a CA. Records it cannot decode, and records whose handling failed unexpectedly, go
  * to the dead-letter topic with the reason; the next record is processed. Offsets are committed per
- * partition only up to the oldest record still in progress (at-least-once). When too much work is
- * pending, the loop pauses its partitions instead of reading further.
+ * partition only up to the oldest record still in progress (at-least-once), at most every {@link
+ * #COMMIT_EVERY}. When too much work is pending, the loop pauses its partitions instead of reading
+ * further.
  */
 public final class ConsumerLoop<V> implements AutoCloseable {
   private static final Logger LOGGER = LoggerFactory.getLogger(ConsumerLoop.class);
+
+  /**
+   * Finished offsets are committed at most this often (and on revocation and close): a commit per
+   * poll cost the broker more than any other request of the pipeline (docs/benchmarks.md). A crash
+   * re-reads at most this much finished work, which the handlers recognise from their records.
+   */
+  static final Duration COMMIT_EVERY = Duration.ofMillis(200);
 
   /** What the loop calls; the handler returns a future and never blocks. */
   public record Callbacks<V>(
@@ -102,11 +110,15 @@ public final class ConsumerLoop<V> implements AutoCloseable {
     try {
       consumer.subscribe(List.of(input.name()), new Rebalance());
       boolean paused = false;
+      long lastCommit = System.nanoTime();
       while (running) {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
           dispatch(record);
         }
-        commit();
+        if (System.nanoTime() - lastCommit >= COMMIT_EVERY.toNanos()) {
+          commit();
+          lastCommit = System.nanoTime();
+        }
         boolean full = offsets.inProgress() >= maxPending;
         if (full && !paused) {
           consumer.pause(consumer.assignment());
