@@ -9,7 +9,9 @@ import dev.renewal.challenge.http01.Http01Responses;
 import dev.renewal.config.Settings;
 import dev.renewal.events.AcmeStatus;
 import dev.renewal.events.AuthorizationObserved;
+import dev.renewal.events.AuthorizationWorkState;
 import dev.renewal.events.ChallengeObserved;
+import dev.renewal.events.ChallengeRecord;
 import dev.renewal.events.ChallengeType;
 import dev.renewal.events.ObservationSource;
 import dev.renewal.events.RenewalRequested;
@@ -186,7 +188,7 @@ class ChallengeServiceIT {
     Map<String, String> s = settings();
     orderService(s);
     ChallengeServiceApp challenges = challengeService(s);
-    publish(ChallengeType.HTTP_01, "one.example", "two.example");
+    String id = publish(ChallengeType.HTTP_01, "one.example", "two.example");
 
     List<ConsumerRecord<String, AuthorizationObserved>> valid =
         await(topics.authorizationObserved, status(AcmeStatus.VALID), 2);
@@ -194,7 +196,11 @@ class ChallengeServiceIT {
     assertThat(valid)
         .extracting(r -> r.value().getIdentifier())
         .containsExactlyInAnyOrder("one.example", "two.example");
-    assertThat(valid).extracting(ConsumerRecord::key).doesNotHaveDuplicates();
+    // Keyed by request id (co-partitioned with the order), one observation per authorization.
+    assertThat(valid)
+        .extracting(ConsumerRecord::key)
+        .containsOnly(valid.get(0).value().getRequestId());
+    assertThat(valid).extracting(r -> r.value().getAuthorizationUrl()).doesNotHaveDuplicates();
     assertThat(valid).allSatisfy(r -> assertThat(r.value().getReused()).isFalse());
     List<ConsumerRecord<String, ChallengeObserved>> triggered =
         await(
@@ -209,6 +215,31 @@ class ChallengeServiceIT {
         new TopicReader(stack.clientProps())
             .await(topics.http01Responses, r -> r.value() == null, 2, WAIT);
     assertThat(tokens).hasSize(2);
+    // The record ends with both authorizations DONE and their last statuses (written with DONE, in
+    // one write); at most the order, then per authorization: the provisioning details with the
+    // first observation, triggering, triggered, one processing observation, the last with DONE.
+    List<ChallengeRecord> writes =
+        new TopicReader(stack.clientProps())
+                .await(
+                    topics.challengeRecords,
+                    r ->
+                        r.key().equals(id)
+                            && r.value().getAuthorizations().stream()
+                                .allMatch(w -> w.getState() == AuthorizationWorkState.DONE),
+                    1,
+                    WAIT)
+                .stream()
+                .map(ConsumerRecord::value)
+                .toList();
+    assertThat(writes.get(0).getAuthorizations())
+        .allSatisfy(
+            w -> {
+              assertThat(w.getLastAuthorizationStatus()).isEqualTo(AcmeStatus.VALID);
+              assertThat(w.getLastChallengeStatus()).isEqualTo(AcmeStatus.VALID);
+              assertThat(w.getToken()).isNotNull();
+            });
+    assertThat(readAll(topics.challengeRecords).stream().filter(r -> r.key().equals(id)))
+        .hasSizeLessThanOrEqualTo(1 + 2 * 5);
   }
 
   @Test

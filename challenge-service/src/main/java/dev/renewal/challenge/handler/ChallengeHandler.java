@@ -282,8 +282,8 @@ public final class ChallengeHandler {
         () -> gateway.fetch(c.profile(), c.url(), c.type()),
         view -> {
           observe(c, view, false)
-              .thenRun(
-                  () -> {
+              .thenAccept(
+                  seen -> {
                     if (TERMINAL.contains(view.status())) {
                       if (view.status() == AcmeStatus.VALID) {
                         metrics.count("authorizations.reused");
@@ -291,7 +291,7 @@ public final class ChallengeHandler {
                             "authorization already valid, nothing to solve: authorization={}",
                             c.url());
                       }
-                      cleanupAndDone(c.requestId(), c.url());
+                      cleanupAndDone(c.requestId(), c.url(), seen);
                       return;
                     }
                     if (view.challenge().isEmpty()) {
@@ -309,22 +309,30 @@ public final class ChallengeHandler {
                                   + c.url()
                                   + ")"),
                           false);
-                      done(c.requestId(), c.url());
+                      done(c.requestId(), c.url(), seen);
                       return;
                     }
-                    provisionAndTrigger(c, view, view.challenge().get());
+                    provisionAndTrigger(c, view, view.challenge().get(), seen);
                   });
         });
   }
 
-  private void provisionAndTrigger(Context c, AuthorizationView view, ChallengeView challenge) {
+  /**
+   * Provisions the response and triggers the challenge. {@code seen} (the record change of the
+   * observation just made) is written with the provisioning details, in one write.
+   */
+  private void provisionAndTrigger(
+      Context c,
+      AuthorizationView view,
+      ChallengeView challenge,
+      UnaryOperator<AuthorizationWork> seen) {
     CompletableFuture<Void> provisioned;
     UnaryOperator<AuthorizationWork> remember;
     if (c.type() == ChallengeType.DNS_01) {
       String name = challenge.recordName().orElseThrow();
       remember =
           w ->
-              AuthorizationWork.newBuilder(w)
+              AuthorizationWork.newBuilder(seen.apply(w))
                   .setIdentifier(view.identifier())
                   .setChallengeUrl(challenge.url())
                   .setTxtName(name)
@@ -336,7 +344,7 @@ public final class ChallengeHandler {
     } else {
       remember =
           w ->
-              AuthorizationWork.newBuilder(w)
+              AuthorizationWork.newBuilder(seen.apply(w))
                   .setIdentifier(view.identifier())
                   .setChallengeUrl(challenge.url())
                   .setToken(challenge.token())
@@ -433,7 +441,7 @@ public final class ChallengeHandler {
           if (challenge.isPresent()
               && challenge.get().status() == AcmeStatus.PENDING
               && !TERMINAL.contains(view.status())) {
-            provisionAndTrigger(c, view, challenge.get());
+            provisionAndTrigger(c, view, challenge.get(), UnaryOperator.identity());
           } else {
             LOGGER.info(
                 "challenge already triggered before the restart, polling: authorization={}",
@@ -472,7 +480,7 @@ public final class ChallengeHandler {
                 challenge.error().map(Problem::getDetail).orElse(null));
           }
           publisher
-              .send(topics.challengeObserved, authzUrl, observed)
+              .send(topics.challengeObserved, requestId, observed)
               .thenCompose(
                   v ->
                       updateWork(
@@ -516,16 +524,20 @@ public final class ChallengeHandler {
                 return;
               }
               observe(now.get(), view, true)
-                  .thenRun(
-                      () -> {
+                  .thenAccept(
+                      seen -> {
                         if (TERMINAL.contains(view.status())) {
-                          cleanupAndDone(requestId, authzUrl);
+                          // One write: the last observation and DONE.
+                          cleanupAndDone(requestId, authzUrl, seen);
                         } else {
-                          pollLater(
-                              requestId,
-                              authzUrl,
-                              poll.next(pollNumber, view.retryAfter(), clock.instant()),
-                              pollNumber + 1);
+                          updateWork(requestId, authzUrl, seen)
+                              .thenRun(
+                                  () ->
+                                      pollLater(
+                                          requestId,
+                                          authzUrl,
+                                          poll.next(pollNumber, view.retryAfter(), clock.instant()),
+                                          pollNumber + 1));
                         }
                       });
             });
@@ -560,15 +572,18 @@ public final class ChallengeHandler {
                         + c.record().getDeadline()))
             .build();
     publisher
-        .send(topics.authorizationObserved, c.url(), observed)
+        .send(topics.authorizationObserved, c.requestId(), observed)
         .thenRun(() -> cleanupAndDone(c.requestId(), c.url()));
   }
 
   /**
    * Emits what changed since the last observation of this authorization: its status, and (once
-   * triggered) the status of the challenge inside it.
+   * triggered) the status of the challenge inside it. Completes, once the events are written, with
+   * the change of the record that remembers them ({@link #NO_CHANGE} when nothing changed); the
+   * caller writes it with its own next change, one write instead of two.
    */
-  private CompletableFuture<Void> observe(Context c, AuthorizationView view, boolean triggered) {
+  private CompletableFuture<UnaryOperator<AuthorizationWork>> observe(
+      Context c, AuthorizationView view, boolean triggered) {
     AuthorizationWork w = c.work();
     List<CompletableFuture<?>> sends = new ArrayList<>();
     boolean authzChanged = view.status() != w.getLastAuthorizationStatus();
@@ -601,7 +616,7 @@ public final class ChallengeHandler {
               .setExpires(view.expires().orElse(null))
               .setReused(reused)
               .build();
-      sends.add(publisher.send(topics.authorizationObserved, c.url(), observed));
+      sends.add(publisher.send(topics.authorizationObserved, c.requestId(), observed));
       metrics.count(
           "authorizations.observed",
           "status",
@@ -617,29 +632,28 @@ public final class ChallengeHandler {
       sends.add(
           publisher.send(
               topics.challengeObserved,
-              c.url(),
+              c.requestId(),
               challengeObserved(c, challenge.get(), ObservationSource.POLL)));
     }
     if (sends.isEmpty()) {
-      return CompletableFuture.completedFuture(null);
+      return CompletableFuture.completedFuture(NO_CHANGE);
     }
-    return CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new))
-        .thenCompose(
-            v ->
-                updateWork(
-                    c.requestId(),
-                    c.url(),
-                    x -> {
-                      AuthorizationWork.Builder b =
-                          AuthorizationWork.newBuilder(x)
-                              .setIdentifier(view.identifier())
-                              .setLastAuthorizationStatus(view.status());
-                      if (challengeChanged) {
-                        b.setLastChallengeStatus(challenge.get().status());
-                      }
-                      return b.build();
-                    }));
+    UnaryOperator<AuthorizationWork> seen =
+        x -> {
+          AuthorizationWork.Builder b =
+              AuthorizationWork.newBuilder(x)
+                  .setIdentifier(view.identifier())
+                  .setLastAuthorizationStatus(view.status());
+          if (challengeChanged) {
+            b.setLastChallengeStatus(challenge.get().status());
+          }
+          return b.build();
+        };
+    return CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).thenApply(v -> seen);
   }
+
+  /** A record change that changes nothing: {@link #updateWork} writes nothing for it. */
+  private static final UnaryOperator<AuthorizationWork> NO_CHANGE = w -> w;
 
   private ChallengeObserved challengeObserved(
       Context c, ChallengeView challenge, ObservationSource source) {
@@ -661,6 +675,12 @@ public final class ChallengeHandler {
 
   /** Removes the provisioned response (token tombstone or TXT record), then marks the work DONE. */
   private void cleanupAndDone(String requestId, String authzUrl) {
+    cleanupAndDone(requestId, authzUrl, NO_CHANGE);
+  }
+
+  /** The same, writing {@code last} (the last observation's record change) with DONE. */
+  private void cleanupAndDone(
+      String requestId, String authzUrl, UnaryOperator<AuthorizationWork> last) {
     Optional<Context> ctx = context(requestId, authzUrl);
     if (ctx.isEmpty()) {
       return;
@@ -683,14 +703,18 @@ public final class ChallengeHandler {
                   e.toString());
               return null;
             })
-        .thenCompose(v -> done(requestId, authzUrl));
+        .thenCompose(v -> done(requestId, authzUrl, last));
   }
 
-  private CompletableFuture<Void> done(String requestId, String authzUrl) {
+  private CompletableFuture<Void> done(
+      String requestId, String authzUrl, UnaryOperator<AuthorizationWork> last) {
     return updateWork(
             requestId,
             authzUrl,
-            w -> AuthorizationWork.newBuilder(w).setState(AuthorizationWorkState.DONE).build())
+            w ->
+                AuthorizationWork.newBuilder(last.apply(w))
+                    .setState(AuthorizationWorkState.DONE)
+                    .build())
         .thenRun(
             () -> {
               boolean all =
@@ -778,6 +802,9 @@ public final class ChallengeHandler {
 
   private CompletableFuture<Void> updateWork(
       String requestId, String authzUrl, UnaryOperator<AuthorizationWork> change) {
+    if (change == NO_CHANGE) {
+      return CompletableFuture.completedFuture(null);
+    }
     return write(
         requestId,
         r -> {

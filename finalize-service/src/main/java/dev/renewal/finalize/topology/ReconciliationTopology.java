@@ -23,19 +23,17 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
-import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
 /**
  * finalize-service's reconciliation, built by one factory that {@code main} and the tests share.
- * Observations (keyed by authorization URL) are re-keyed by request id through one named
- * repartition topic and merged with the orders; one processor with one store decides. Every node,
- * store and repartition topic is named: renaming one breaks a running application's state.
+ * Observations and orders, all keyed by request id on co-partitioned topics, are merged; one
+ * processor with one store decides. Every node and store is named: renaming one breaks a running
+ * application's state.
  */
 public final class ReconciliationTopology {
   public static final String STORE = "reconciliation-store";
-  public static final String REPARTITION = "observations-by-request";
   public static final String STATUS_STORE = "status-store";
 
   private ReconciliationTopology() {}
@@ -59,40 +57,31 @@ public final class ReconciliationTopology {
       Duration grace,
       Duration punctuateEvery,
       ServiceMetrics metrics) {
-    var inputSerde = serdes.value(ReconciliationInput.class);
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(STORE),
-            Serdes.String(),
-            serdes.value(ReconciliationState.class)));
+                Stores.persistentKeyValueStore(STORE),
+                Serdes.String(),
+                serdes.value(ReconciliationState.class))
+            .withCachingEnabled());
 
+    // Observations are keyed by request id, like the orders, on topics with as many partitions:
+    // a request's order and observations reach the same task without a repartition topic.
     KStream<String, ReconciliationInput> challenges =
         builder.stream(
                 topics.challengeObserved.name(),
                 topics.challengeObserved.consumed().withName("challenge-observed"))
-            .map(
-                (k, v) ->
-                    org.apache.kafka.streams.KeyValue.pair(
-                        v.getRequestId(), ReconciliationInput.newBuilder().setChallenge(v).build()),
-                Named.as("challenge-by-request"));
+            .mapValues(
+                v -> ReconciliationInput.newBuilder().setChallenge(v).build(),
+                Named.as("challenge-input"));
     KStream<String, ReconciliationInput> authorizations =
         builder.stream(
                 topics.authorizationObserved.name(),
                 topics.authorizationObserved.consumed().withName("authorization-observed"))
-            .map(
-                (k, v) ->
-                    org.apache.kafka.streams.KeyValue.pair(
-                        v.getRequestId(),
-                        ReconciliationInput.newBuilder().setAuthorization(v).build()),
-                Named.as("authorization-by-request"));
+            .mapValues(
+                v -> ReconciliationInput.newBuilder().setAuthorization(v).build(),
+                Named.as("authorization-input"));
     KStream<String, ReconciliationInput> observations =
-        challenges
-            .merge(authorizations, Named.as("observations"))
-            .repartition(
-                Repartitioned.<String, ReconciliationInput>as(REPARTITION)
-                    .withKeySerde(Serdes.String())
-                    .withValueSerde(inputSerde)
-                    .withNumberOfPartitions(topics.orderPlaced.partitions()));
+        challenges.merge(authorizations, Named.as("observations"));
     KStream<String, OrderPlaced> placed =
         builder.stream(
             topics.orderPlaced.name(), topics.orderPlaced.consumed().withName("order-placed"));
