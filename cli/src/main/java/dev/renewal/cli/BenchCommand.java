@@ -60,11 +60,11 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--concurrency",
-      defaultValue = "6",
+      defaultValue = "4",
       description =
           "CA calls in flight per CA profile: ca.<profile>.max.in.flight of each service, and the"
-              + " direct client's threads (default: ${DEFAULT-VALUE}; the three services together"
-              + " stay under the ~32 concurrent flows that wedge Pebble 2.4.0).")
+              + " direct client's threads (default: ${DEFAULT-VALUE}; Pebble 2.4.0 deadlocks more"
+              + " often with more concurrent new orders, docs/benchmarks.md).")
   int concurrency;
 
   @Option(
