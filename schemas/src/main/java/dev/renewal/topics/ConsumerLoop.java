@@ -175,6 +175,14 @@ public final class ConsumerLoop<V> implements AutoCloseable {
         (v, e) -> {
           if (e == null) {
             offsets.finished(tp, record.offset());
+          } else if (!running) {
+            // Closing: the service's producer or pacer stopped under the work. Its offset is not
+            // committed, so the record is read again after the restart; it is not a dead letter.
+            LOGGER.info(
+                "record unfinished at shutdown, it will be read again: service={} key={} error={}",
+                service,
+                key,
+                e.toString());
           } else {
             LOGGER.error(
                 "record could not be handled, sending it to the dead-letter topic: service={}"
