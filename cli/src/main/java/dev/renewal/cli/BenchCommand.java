@@ -136,6 +136,12 @@ final class BenchCommand implements Callable<Integer> {
 
   private long pebblePid = -1;
 
+  /** How often the pipeline's phases are run on a fresh Pebble when Pebble wedges. */
+  private static final int PIPELINE_ATTEMPTS = 3;
+
+  /** One at a time: no outcome for this long means the CA wedged. */
+  private static final Duration STALLED = Duration.ofSeconds(90);
+
   /** CPU used so far by this JVM and Pebble, with the time: {jvm, pebble, now} in ns. */
   private long[] cpu() {
     return new long[] {
@@ -251,35 +257,53 @@ final class BenchCommand implements Callable<Integer> {
       driver.atOnce("warmup", names("pw", warmup), Duration.ofMinutes(5));
     }
     local.stopServices(warm);
-    local.restartPebble("pipeline");
-    pebblePid = local.pebble.pid();
-    local.startServices(onCurrentPebble(local, settings, "keys-pipeline"));
     Topics topics = local.kafka.topics();
     Phase pipeSeq;
     Phase pipeAll;
     Map<String, Percentiles> stages;
     Map<String, Percentiles> seqStages;
     BrokerLoad.Snapshot broker;
-    try (PipelineDriver driver =
-        new PipelineDriver(local.kafka.clientProps(), topics, local.profile)) {
-      progress("pipeline: " + sequential + " one at a time");
-      Map<String, PipelineDriver.Outcome> seq =
-          driver.oneAtATime("seq", names("ps", sequential), Duration.ofMinutes(2));
-      pipeSeq = pipeline(seq, sequential, 0);
-      seqStages = driver.stages(seq);
-      progress("pipeline: " + requests + " at once");
-      ProcessMemory.resetHeapPeaks();
-      long[] before = cpu();
-      BrokerLoad.Snapshot brokerBefore = BrokerLoad.now();
-      Map<String, PipelineDriver.Outcome> all =
-          driver.atOnce("all", names("pa", requests), Duration.ofMinutes(10));
-      pipeAll = busy(pipeline(all, requests, ProcessMemory.heapPeakBytes()), before);
-      broker = BrokerLoad.now().since(brokerBefore);
-      if (wedged(all, requests)) {
+    for (int attempt = 1; ; attempt++) {
+      local.restartPebble("pipeline-" + attempt);
+      pebblePid = local.pebble.pid();
+      LocalPipeline.Services services =
+          local.startServices(onCurrentPebble(local, settings, "keys-pipeline-" + attempt));
+      try (PipelineDriver driver =
+          new PipelineDriver(local.kafka.clientProps(), topics, local.profile)) {
+        progress("pipeline: " + sequential + " one at a time");
+        Map<String, PipelineDriver.Outcome> seq =
+            driver.oneAtATime("seq" + attempt, names("ps" + attempt, sequential), STALLED);
+        pipeSeq = pipeline(seq, sequential, 0);
+        seqStages = driver.stages(seq);
+        if (!wedged(seq, sequential)) {
+          progress("pipeline: " + requests + " at once");
+          ProcessMemory.resetHeapPeaks();
+          long[] before = cpu();
+          BrokerLoad.Snapshot brokerBefore = BrokerLoad.now();
+          Map<String, PipelineDriver.Outcome> all =
+              driver.atOnce(
+                  "all" + attempt, names("pa" + attempt, requests), Duration.ofMinutes(10));
+          pipeAll = busy(pipeline(all, requests, ProcessMemory.heapPeakBytes()), before);
+          broker = BrokerLoad.now().since(brokerBefore);
+          if (!wedged(all, requests)) {
+            stages = driver.stages(all);
+            break;
+          }
+        }
+      }
+      if (attempt == PIPELINE_ATTEMPTS) {
+        out.printf("The CA wedged in %d attempts: no figures.%n", attempt);
         return 2;
       }
-      stages = driver.stages(all);
+      progress(
+          "the CA wedged: the pipeline's phases again on a fresh Pebble (attempt "
+              + (attempt + 1)
+              + " of "
+              + PIPELINE_ATTEMPTS
+              + ")");
+      local.stopServices(services);
     }
+    double pipelineRate = pipeAll.perSecond();
     long rssPeak = ProcessMemory.rssBytes(ProcessMemory.selfPid(), true);
     long pebbleRss = ProcessMemory.rssBytes(local.pebble.pid(), false);
 
@@ -344,7 +368,7 @@ final class BenchCommand implements Callable<Integer> {
                   String.format(
                       "%.2f certs/s, %d ms", p.perSecond(), p.latency().at(50).toMillis()),
                   "",
-                  "pipeline " + ratio(pipeAll.perSecond(), p.perSecond()) + " its throughput"));
+                  "pipeline " + ratio(pipelineRate, p.perSecond()) + " its throughput"));
     }
     out.println();
     out.println("targets");
@@ -355,8 +379,7 @@ final class BenchCommand implements Callable<Integer> {
           pipeSeq.latency().at(50).toNanos() <= 5 * directSeq.latency().at(50).toNanos());
     }
     peerPhases.forEach(
-        (peer, p) ->
-            target("throughput >= 30x " + peer, pipeAll.perSecond() >= 30 * p.perSecond()));
+        (peer, p) -> target("throughput >= 30x " + peer, pipelineRate >= 30 * p.perSecond()));
     out.flush();
     return pipeAll.failed() == 0 && pipeSeq.failed() == 0 ? 0 : 1;
   }
@@ -523,8 +546,7 @@ final class BenchCommand implements Callable<Integer> {
     out.printf(
         "%nThe CA stopped answering (%d failures with a network problem, %d requests without an"
             + " outcome): Pebble 2.4.0 deadlocks in its in-memory store under concurrent new orders"
-            + " once it holds many authorizations. These figures are not valid; run again, or with"
-            + " a lower --concurrency (see docs/benchmarks.md).%n",
+            + " (docs/benchmarks.md). Figures of a wedged phase are not valid.%n",
         network, sent - outcomes.size());
     out.flush();
     return true;
