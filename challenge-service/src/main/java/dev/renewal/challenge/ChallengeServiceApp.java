@@ -245,13 +245,16 @@ public final class ChallengeServiceApp implements AutoCloseable {
   @Override
   public void close() {
     loop.close();
+    // The producer closes before the pacers: CA work still in flight when they stop can no
+    // longer announce anything, so a shutdown never turns it into a RenewalFailed; its input is
+    // not committed and is resumed after the restart.
+    publisher.close();
     pacers.close();
     dnsWorkers.shutdownNow();
     if (responder != null) {
       responder.close();
     }
     http01.close();
-    publisher.close();
     if (endpoint != null) {
       endpoint.close();
     }

@@ -217,7 +217,7 @@ class ChallengeServiceIT {
     assertThat(tokens).hasSize(2);
     // The record ends with both authorizations DONE and their last statuses (written with DONE, in
     // one write); at most the order, then per authorization: the provisioning details with the
-    // first observation, triggering, triggered, one processing observation, the last with DONE.
+    // first observation, triggered, one processing observation, the last with DONE.
     List<ChallengeRecord> writes =
         new TopicReader(stack.clientProps())
                 .await(
@@ -239,7 +239,7 @@ class ChallengeServiceIT {
               assertThat(w.getToken()).isNotNull();
             });
     assertThat(readAll(topics.challengeRecords).stream().filter(r -> r.key().equals(id)))
-        .hasSizeLessThanOrEqualTo(1 + 2 * 5);
+        .hasSizeLessThanOrEqualTo(1 + 2 * 4);
   }
 
   @Test

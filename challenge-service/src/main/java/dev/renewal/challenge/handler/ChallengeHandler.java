@@ -267,8 +267,8 @@ public final class ChallengeHandler {
     }
     Context c = ctx.get();
     switch (c.work().getState()) {
-      case NEW -> begin(c);
-      case TRIGGERING -> resumeTriggering(c);
+      // TRIGGERING: written before the trigger by earlier versions; begin() re-reads and decides.
+      case NEW, TRIGGERING -> begin(c);
       case TRIGGERED -> pollLater(requestId, authzUrl, Duration.ZERO, 1);
       default -> {
         // DONE: nothing to do
@@ -312,7 +312,28 @@ public final class ChallengeHandler {
                       done(c.requestId(), c.url(), seen);
                       return;
                     }
-                    provisionAndTrigger(c, view, view.challenge().get(), seen);
+                    ChallengeView challenge = view.challenge().get();
+                    // Provisioning details recorded: a trigger may have been sent before a
+                    // restart (they are written just before it). Then trigger only a pending
+                    // challenge, never twice; without them, nothing was sent.
+                    boolean mayHaveTriggered = c.work().getChallengeUrl() != null;
+                    if (mayHaveTriggered && challenge.status() != AcmeStatus.PENDING) {
+                      LOGGER.info(
+                          "challenge already triggered before the restart, polling:"
+                              + " authorization={} challenge={}",
+                          c.url(),
+                          challenge.status());
+                      updateWork(
+                              c.requestId(),
+                              c.url(),
+                              w ->
+                                  AuthorizationWork.newBuilder(seen.apply(w))
+                                      .setState(AuthorizationWorkState.TRIGGERED)
+                                      .build())
+                          .thenRun(() -> pollLater(c.requestId(), c.url(), Duration.ZERO, 1));
+                      return;
+                    }
+                    provisionAndTrigger(c, view, challenge, seen);
                   });
         });
   }
@@ -365,18 +386,11 @@ public final class ChallengeHandler {
                     }
                   });
     }
-    // Remember what was provisioned first, so that it can be removed whatever happens next.
+    // Remember what was provisioned first, so that it can be removed whatever happens next. No
+    // state is written before the trigger: after a restart, begin() re-reads the challenge and
+    // triggers only a pending one.
     updateWork(c.requestId(), c.url(), remember)
         .thenCompose(v -> provisioned)
-        .thenCompose(
-            v ->
-                updateWork(
-                    c.requestId(),
-                    c.url(),
-                    w ->
-                        AuthorizationWork.newBuilder(w)
-                            .setState(AuthorizationWorkState.TRIGGERING)
-                            .build()))
         .whenComplete(
             (v, e) -> {
               if (e != null) {
@@ -429,33 +443,6 @@ public final class ChallengeHandler {
                     TimeUnit.MILLISECONDS);
               }
             });
-  }
-
-  private void resumeTriggering(Context c) {
-    // The trigger may or may not have reached the CA: re-read, and trigger only if still pending.
-    call(
-        c,
-        () -> gateway.fetch(c.profile(), c.url(), c.type()),
-        view -> {
-          Optional<ChallengeView> challenge = view.challenge();
-          if (challenge.isPresent()
-              && challenge.get().status() == AcmeStatus.PENDING
-              && !TERMINAL.contains(view.status())) {
-            provisionAndTrigger(c, view, challenge.get(), UnaryOperator.identity());
-          } else {
-            LOGGER.info(
-                "challenge already triggered before the restart, polling: authorization={}",
-                c.url());
-            updateWork(
-                    c.requestId(),
-                    c.url(),
-                    w ->
-                        AuthorizationWork.newBuilder(w)
-                            .setState(AuthorizationWorkState.TRIGGERED)
-                            .build())
-                .thenRun(() -> pollLater(c.requestId(), c.url(), Duration.ZERO, 1));
-          }
-        });
   }
 
   private void trigger(String requestId, String authzUrl, String challengeUrl) {
