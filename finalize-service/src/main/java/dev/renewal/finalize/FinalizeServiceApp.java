@@ -180,8 +180,11 @@ public final class FinalizeServiceApp implements AutoCloseable {
   public void close() {
     worker.close();
     streams.close(Duration.ofSeconds(10));
-    pacers.close();
+    // The producer closes before the pacers: CA work still in flight when they stop can no
+    // longer announce anything, so a shutdown never turns it into a RenewalFailed; its input is
+    // not committed and is resumed after the restart.
     publisher.close();
+    pacers.close();
     if (endpoint != null) {
       endpoint.close();
     }

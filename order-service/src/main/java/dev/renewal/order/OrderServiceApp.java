@@ -118,8 +118,11 @@ public final class OrderServiceApp implements AutoCloseable {
   @Override
   public void close() {
     service.close();
-    pacers.close();
+    // The producer closes before the pacers: CA work still in flight when they stop can no
+    // longer announce anything, so a shutdown never turns it into a RenewalFailed; its input is
+    // not committed and is resumed after the restart.
     publisher.close();
+    pacers.close();
     if (endpoint != null) {
       endpoint.close();
     }
