@@ -249,15 +249,14 @@ final class BenchCommand implements Callable<Integer> {
     // classes), the CA's state does not.
     local.restartPebble("pipeline-warmup");
     pebblePid = local.pebble.pid();
-    LocalPipeline.Services warm =
-        local.startServices(onCurrentPebble(local, settings, "keys-pipeline-warmup"));
+    Topics warmTopics = local.kafka.topics("warmup.");
+    LocalPipeline.Services warm = local.startServices(onCurrentPebble(local, settings, "warmup"));
     try (PipelineDriver driver =
-        new PipelineDriver(local.kafka.clientProps(), local.kafka.topics(), local.profile)) {
+        new PipelineDriver(local.kafka.clientProps(), warmTopics, local.profile)) {
       progress("pipeline: warm-up, " + warmup + " at once");
       driver.atOnce("warmup", names("pw", warmup), Duration.ofMinutes(5));
     }
     local.stopServices(warm);
-    Topics topics = local.kafka.topics();
     Phase pipeSeq;
     Phase pipeAll;
     Map<String, Percentiles> stages;
@@ -266,8 +265,11 @@ final class BenchCommand implements Callable<Integer> {
     for (int attempt = 1; ; attempt++) {
       local.restartPebble("pipeline-" + attempt);
       pebblePid = local.pebble.pid();
+      // Each attempt in its own topics and Streams application: nothing left by the warm-up or a
+      // wedged attempt is resumed into the measured phases.
+      Topics topics = local.kafka.topics("run" + attempt + ".");
       LocalPipeline.Services services =
-          local.startServices(onCurrentPebble(local, settings, "keys-pipeline-" + attempt));
+          local.startServices(onCurrentPebble(local, settings, "run" + attempt));
       try (PipelineDriver driver =
           new PipelineDriver(local.kafka.clientProps(), topics, local.profile)) {
         progress("pipeline: " + sequential + " one at a time");
@@ -406,7 +408,10 @@ final class BenchCommand implements Callable<Integer> {
         .forEach(
             e ->
                 parts.add(
-                    String.format("%s %.1f", e.getKey(), e.getValue() / (double) certificates)));
+                    String.format(
+                        "%s %.1f",
+                        e.getKey().replaceFirst("^run[0-9]+\\.", ""),
+                        e.getValue() / (double) certificates)));
     return String.join(", ", parts);
   }
 
@@ -417,9 +422,12 @@ final class BenchCommand implements Callable<Integer> {
     return new DirectClient(profile, new AccountStore(local.run.resolve(keys)), local.httpPort);
   }
 
-  /** {@code settings} pointed at the current Pebble, with a new account (keys in {@code keys}). */
+  /**
+   * {@code settings} pointed at the current Pebble, with a new account, and at the topics and
+   * Streams application of namespace {@code ns} (see {@code EmbeddedStack.topics(prefix)}).
+   */
   private static Map<String, String> onCurrentPebble(
-      LocalPipeline local, Map<String, String> settings, String keys) {
+      LocalPipeline local, Map<String, String> settings, String ns) {
     Map<String, String> fresh = local.settings();
     Map<String, String> out = new HashMap<>(settings);
     for (String k :
@@ -429,7 +437,9 @@ final class BenchCommand implements Callable<Integer> {
             "challenge.http01.port")) {
       out.put(k, fresh.get(k));
     }
-    out.put("acme.key.dir", local.run.resolve(keys).toString());
+    out.put("acme.key.dir", local.run.resolve("keys-" + ns).toString());
+    out.put("topics.prefix", ns + ".");
+    out.put("finalize.application.id", "renewal-finalize-service-" + ns);
     return out;
   }
 

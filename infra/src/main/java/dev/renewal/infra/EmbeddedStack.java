@@ -23,13 +23,16 @@ public final class EmbeddedStack implements AutoCloseable {
   private final EmbeddedKafka kafka;
   private final EmbeddedRegistry registry;
   private final Topics topics;
+  private final TopicSettings topicSettings;
   private final TopicProvisioner.Result provisioned;
 
   private EmbeddedStack(
       EmbeddedKafka kafka,
       EmbeddedRegistry registry,
       Topics topics,
+      TopicSettings topicSettings,
       TopicProvisioner.Result provisioned) {
+    this.topicSettings = topicSettings;
     this.kafka = kafka;
     this.registry = registry;
     this.topics = topics;
@@ -60,7 +63,7 @@ public final class EmbeddedStack implements AutoCloseable {
       try (Admin admin = Admin.create(clientProps)) {
         result = TopicProvisioner.ensure(admin, topics.all(), topics.replicationFactor());
       }
-      return new EmbeddedStack(kafka, registry, topics, result);
+      return new EmbeddedStack(kafka, registry, topics, topicSettings, result);
     } catch (IOException e) {
       kafka.close();
       throw new UncheckedIOException("cannot start the schema registry: " + e.getMessage(), e);
@@ -87,6 +90,25 @@ public final class EmbeddedStack implements AutoCloseable {
 
   public Topics topics() {
     return topics;
+  }
+
+  /**
+   * A second catalogue on this stack, every name prefixed with {@code prefix} (same partitions,
+   * replication and retention), its topics created: a separate namespace on the same broker.
+   */
+  public Topics topics(String prefix) {
+    Topics prefixed =
+        Topics.create(
+            new TopicSettings(
+                prefix,
+                topicSettings.partitions(),
+                topicSettings.replicationFactor(),
+                topicSettings.retentionMs()),
+            new AvroSerdes(new RestSchemaRegistryClient(registry.url()), true));
+    try (Admin admin = Admin.create(clientProps())) {
+      TopicProvisioner.ensure(admin, prefixed.all(), prefixed.replicationFactor());
+    }
+    return prefixed;
   }
 
   public TopicProvisioner.Result provisioned() {
