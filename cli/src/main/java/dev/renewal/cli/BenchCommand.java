@@ -139,9 +139,6 @@ final class BenchCommand implements Callable<Integer> {
   /** How often the pipeline's phases are run on a fresh Pebble when Pebble wedges. */
   private static final int PIPELINE_ATTEMPTS = 3;
 
-  /** One at a time: no outcome for this long means the CA wedged. */
-  private static final Duration STALLED = Duration.ofSeconds(90);
-
   /** CPU used so far by this JVM and Pebble, with the time: {jvm, pebble, now} in ns. */
   private long[] cpu() {
     return new long[] {
@@ -274,7 +271,8 @@ final class BenchCommand implements Callable<Integer> {
           new PipelineDriver(local.kafka.clientProps(), topics, local.profile)) {
         progress("pipeline: " + sequential + " one at a time");
         Map<String, PipelineDriver.Outcome> seq =
-            driver.oneAtATime("seq" + attempt, names("ps" + attempt, sequential), STALLED);
+            driver.oneAtATime(
+                "seq" + attempt, names("ps" + attempt, sequential), PipelineDriver.STALLED);
         pipeSeq = pipeline(seq, sequential, 0);
         seqStages = driver.stages(seq);
         if (!wedged(seq, sequential)) {

@@ -63,6 +63,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class ChallengeHandler {
   private static final Logger LOGGER = LoggerFactory.getLogger(ChallengeHandler.class);
+
+  /** A record change that changes nothing: {@link #updateWork} writes nothing for it. */
+  private static final UnaryOperator<AuthorizationWork> NO_CHANGE = w -> w;
+
   private static final Set<AcmeStatus> TERMINAL =
       EnumSet.of(
           AcmeStatus.VALID,
@@ -638,9 +642,6 @@ public final class ChallengeHandler {
         };
     return CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).thenApply(v -> seen);
   }
-
-  /** A record change that changes nothing: {@link #updateWork} writes nothing for it. */
-  private static final UnaryOperator<AuthorizationWork> NO_CHANGE = w -> w;
 
   private ChallengeObserved challengeObserved(
       Context c, ChallengeView challenge, ObservationSource source) {

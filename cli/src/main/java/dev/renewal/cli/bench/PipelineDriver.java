@@ -45,7 +45,7 @@ public final class PipelineDriver implements AutoCloseable {
    * No outcome for this long while requests are outstanding means the CA stopped answering: every
    * call would have failed after its retries well before.
    */
-  private static final Duration STALLED = Duration.ofSeconds(90);
+  public static final Duration STALLED = Duration.ofSeconds(90);
 
   private final Map<String, Object> kafka;
   private final Topics topics;
