@@ -85,6 +85,7 @@ class FinalizeHandlerTest {
             List.of(),
             true,
             2,
+            2,
             1000,
             Duration.ofSeconds(5),
             new RetryPolicy(
