@@ -4,7 +4,6 @@ import dev.renewal.acme.AcmeSessions;
 import dev.renewal.events.KeyType;
 import java.io.IOException;
 import java.io.Reader;
-import java.io.StringWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,10 +37,7 @@ public final class CertificateKeys {
 
   /** Loads the key of {@code reference}, generating it first if it does not exist. */
   public synchronized KeyPair loadOrCreate(String reference, KeyType type) {
-    Path file = dir.resolve(reference).normalize();
-    if (!file.startsWith(dir.normalize())) {
-      throw new IllegalArgumentException("key reference outside the key store: " + reference);
-    }
+    Path file = file(reference);
     try {
       if (Files.exists(file)) {
         try (Reader in = Files.newBufferedReader(file, StandardCharsets.US_ASCII)) {
@@ -69,13 +65,25 @@ public final class CertificateKeys {
 
   /** The private key of {@code reference} as PEM, for the deployed {@code privkey.pem}. */
   public String privatePem(String reference, KeyType type) {
-    StringWriter out = new StringWriter();
-    try {
-      KeyPairUtils.writeKeyPair(loadOrCreate(reference, type), out);
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
+    Path file = file(reference);
+    if (!Files.exists(file)) {
+      loadOrCreate(reference, type);
     }
-    return out.toString();
+    // The file is the PEM that KeyPairUtils wrote: no need to parse the key (which derives its
+    // public point, an EC multiplication) only to write it out again.
+    try {
+      return Files.readString(file, StandardCharsets.US_ASCII);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read the certificate key " + file + ": " + e, e);
+    }
+  }
+
+  private Path file(String reference) {
+    Path file = dir.resolve(reference).normalize();
+    if (!file.startsWith(dir.normalize())) {
+      throw new IllegalArgumentException("key reference outside the key store: " + reference);
+    }
+    return file;
   }
 
   static KeyPair generate(KeyType type) {
