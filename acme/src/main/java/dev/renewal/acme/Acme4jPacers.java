@@ -10,7 +10,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.ToIntFunction;
 
 /**
  * A service's CA workers: per profile, a pool of {@code max.in.flight} worker threads (each with
@@ -31,26 +30,18 @@ public final class Acme4jPacers implements AutoCloseable {
   }
 
   public static Acme4jPacers create(CaProfiles profiles, String service) {
-    return create(profiles, service, CaProfile::maxInFlight);
-  }
-
-  /**
-   * As {@link #create(CaProfiles, String)}, with {@code inFlight} of each profile as its limit of
-   * operations at once (order-service: {@link CaProfile#maxNewOrdersInFlight}, at most {@code
-   * max.in.flight}).
-   */
-  public static Acme4jPacers create(
-      CaProfiles profiles, String service, ToIntFunction<CaProfile> inFlight) {
     ScheduledExecutorService scheduler =
         Executors.newSingleThreadScheduledExecutor(named(service + "-scheduler"));
     List<ExecutorService> executors = new ArrayList<>(List.of(scheduler));
     Map<String, Pacer> pacers = new HashMap<>();
     for (String name : profiles.names()) {
       CaProfile profile = profiles.get(name).orElseThrow();
-      int limit = Math.min(profile.maxInFlight(), inFlight.applyAsInt(profile));
-      ExecutorService workers = Executors.newFixedThreadPool(limit, named(service + "-ca-" + name));
+      ExecutorService workers =
+          Executors.newFixedThreadPool(profile.maxInFlight(), named(service + "-ca-" + name));
       executors.add(workers);
-      pacers.put(name, new Pacer(limit, profile.maxRequestsPerSecond(), workers, scheduler));
+      pacers.put(
+          name,
+          new Pacer(profile.maxInFlight(), profile.maxRequestsPerSecond(), workers, scheduler));
     }
     return new Acme4jPacers(pacers, scheduler, executors);
   }

@@ -19,9 +19,6 @@ import java.util.Optional;
  * @param contacts account contact URIs, e.g. {@code mailto:ops@example.com}
  * @param termsAgreed the operator agrees to the CA's terms of service
  * @param maxInFlight at most this many requests to this CA at once, per service instance
- * @param maxNewOrdersInFlight at most this many new-order requests to this CA at once, per
- *     order-service instance (within {@code maxInFlight}): some CAs cannot take concurrent new
- *     orders (Pebble 2.4.0 deadlocks when two race, docs/benchmarks.md)
  * @param maxRequestsPerSecond at most this many ACME operations per second, per service instance
  * @param httpTimeout timeout of one HTTP request to the CA
  * @param retry how transient failures (network, 5xx, 429) are retried
@@ -37,7 +34,6 @@ public record CaProfile(
     List<String> contacts,
     boolean termsAgreed,
     int maxInFlight,
-    int maxNewOrdersInFlight,
     double maxRequestsPerSecond,
     Duration httpTimeout,
     RetryPolicy retry,

@@ -37,7 +37,6 @@ public final class CaProfiles {
     return Map.ofEntries(
         Map.entry(p + "terms.agreed", "false"),
         Map.entry(p + "max.in.flight", "16"),
-        Map.entry(p + "max.new.orders.in.flight", "16"),
         Map.entry(p + "max.requests.per.second", "50"),
         Map.entry(p + "http.timeout", "10s"),
         Map.entry(p + "retry.max.attempts", "8"),
@@ -115,7 +114,6 @@ public final class CaProfiles {
               contacts,
               r.bool(p + "terms.agreed"),
               r.integer(p + "max.in.flight", 1, 10_000),
-              r.integer(p + "max.new.orders.in.flight", 1, 10_000),
               r.number(p + "max.requests.per.second", 1, 100_000),
               r.duration(p + "http.timeout", Duration.ofMillis(100), Duration.ofMinutes(5)),
               retry,

@@ -19,20 +19,17 @@ class CaProfilesTest {
                     "ca.profiles", "pebble, le",
                     "ca.pebble.directory.url", "https://127.0.0.1:14000/dir",
                     "ca.pebble.max.in.flight", "8",
-                    "ca.pebble.max.new.orders.in.flight", "1",
                     "ca.le.directory.url", "https://acme-v02.api.letsencrypt.org/directory",
                     "ca.le.contact", "mailto:ops@example.com",
                     "ca.le.terms.agreed", "true")));
     assertThat(profiles.names()).containsExactlyInAnyOrder("pebble", "le");
     CaProfile pebble = profiles.get("pebble").orElseThrow();
     assertThat(pebble.maxInFlight()).isEqualTo(8);
-    assertThat(pebble.maxNewOrdersInFlight()).isEqualTo(1);
     assertThat(pebble.retry().budget()).isEqualTo(Duration.ofMinutes(30));
     assertThat(pebble.usesEab()).isFalse();
     CaProfile le = profiles.get("le").orElseThrow();
     assertThat(le.contacts()).containsExactly("mailto:ops@example.com");
     assertThat(le.termsAgreed()).isTrue();
-    assertThat(le.maxNewOrdersInFlight()).isEqualTo(16);
     assertThat(profiles.get("zerossl")).isEmpty();
   }
 

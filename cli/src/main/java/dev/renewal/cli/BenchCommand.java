@@ -163,8 +163,7 @@ final class BenchCommand implements Callable<Integer> {
   private void header(Map<String, String> pebbleEnv) {
     out.printf(
         "renewal bench: %d cores, Java %s, max heap %s, Pebble (%s), concurrency %d"
-            + " (direct: %d threads; pipeline: ca.bench.max.in.flight=%d in each service,"
-            + " new orders one at a time)%n",
+            + " (direct: %d threads; pipeline: ca.bench.max.in.flight=%d in each service)%n",
         Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.version"),
         ProcessMemory.mib(ProcessMemory.heapMaxBytes()),

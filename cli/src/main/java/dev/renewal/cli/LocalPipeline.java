@@ -104,8 +104,6 @@ final class LocalPipeline implements AutoCloseable {
     s.put("ca." + profile + ".trust.pem", trust.toString());
     s.put("ca." + profile + ".terms.agreed", "true");
     s.put("ca." + profile + ".contact", "mailto:" + profile + "@example.com");
-    // Pebble 2.4.0 deadlocks when new orders race (docs/benchmarks.md): one at a time.
-    s.put("ca." + profile + ".max.new.orders.in.flight", "1");
     s.put("acme.key.dir", run.resolve("keys").toString());
     s.put("challenge.http01.host", "127.0.0.1");
     s.put("challenge.http01.port", String.valueOf(httpPort));

@@ -1,7 +1,6 @@
 package dev.renewal.order;
 
 import dev.renewal.acme.Acme4jPacers;
-import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.PipelineContext;
 import dev.renewal.config.ConfigException;
 import dev.renewal.config.Settings;
@@ -69,10 +68,7 @@ public final class OrderServiceApp implements AutoCloseable {
     MetricsEndpoint.Address metricsAt = MetricsEndpoint.Address.read(r, "order");
     r.done();
 
-    // Its CA calls are new orders (and, on a resume, a fetch of one): they keep the profile's
-    // max.new.orders.in.flight as well as its max.in.flight.
-    Acme4jPacers pacers =
-        Acme4jPacers.create(ctx.profiles(), SERVICE, CaProfile::maxNewOrdersInFlight);
+    Acme4jPacers pacers = Acme4jPacers.create(ctx.profiles(), SERVICE);
     Publisher publisher = Publisher.create(ctx.kafka(), SERVICE);
     CompactedStore<OrderRecord> records =
         new CompactedStore<>(ctx.topics().orderRecords, publisher, ctx.kafka());

@@ -85,7 +85,6 @@ class FinalizeHandlerTest {
             List.of(),
             true,
             2,
-            2,
             1000,
             Duration.ofSeconds(5),
             new RetryPolicy(

@@ -69,7 +69,6 @@ class RequestHandlerTest {
           List.of(),
           true,
           4,
-          4,
           1000,
           Duration.ofSeconds(5),
           new RetryPolicy(
