@@ -139,21 +139,24 @@ final class BenchCommand implements Callable<Integer> {
   /** How often the pipeline's phases are run on a fresh Pebble when Pebble wedges. */
   private static final int PIPELINE_ATTEMPTS = 3;
 
-  /** CPU used so far by this JVM and Pebble, with the time: {jvm, pebble, now} in ns. */
-  private long[] cpu() {
-    return new long[] {
-      ProcessMemory.cpuNanos(ProcessMemory.selfPid()),
-      pebblePid < 0 ? 0 : ProcessMemory.cpuNanos(pebblePid),
-      System.nanoTime(),
-      ProcessMemory.jitCpuNanos()
-    };
+  /** CPU used so far by this JVM and Pebble (ns), the time, and each JIT compiler thread's CPU. */
+  private record Cpu(long jvm, long pebble, long now, Map<String, Long> jit) {}
+
+  private Cpu cpu() {
+    return new Cpu(
+        ProcessMemory.cpuNanos(ProcessMemory.selfPid()),
+        pebblePid < 0 ? 0 : ProcessMemory.cpuNanos(pebblePid),
+        System.nanoTime(),
+        ProcessMemory.jitCpuNanosByThread());
   }
 
-  private Phase busy(Phase p, long[] before) {
-    long[] now = cpu();
-    double wall = Math.max(1, now[2] - before[2]);
+  private Phase busy(Phase p, Cpu before) {
+    Cpu now = cpu();
+    double wall = Math.max(1, now.now() - before.now());
     return p.withCpu(
-        (now[0] - before[0]) / wall, (now[1] - before[1]) / wall, (now[3] - before[3]) / wall);
+        (now.jvm() - before.jvm()) / wall,
+        (now.pebble() - before.pebble()) / wall,
+        ProcessMemory.jitCpuNanosSince(before.jit(), now.jit()) / wall);
   }
 
   private int perService() {
@@ -219,7 +222,7 @@ final class BenchCommand implements Callable<Integer> {
         progress("direct acme4j: " + sequential + " one at a time");
         directSeq = direct(direct, names("ds", sequential), 1);
         progress("direct acme4j: " + requests + " at once, " + concurrency + " threads");
-        long[] before = cpu();
+        Cpu before = cpu();
         directAll = busy(direct(direct, names("da", requests), concurrency), before);
       }
     }
@@ -278,7 +281,7 @@ final class BenchCommand implements Callable<Integer> {
         if (!wedged(seq, sequential)) {
           progress("pipeline: " + requests + " at once");
           ProcessMemory.resetHeapPeaks();
-          long[] before = cpu();
+          Cpu before = cpu();
           BrokerLoad.Snapshot brokerBefore = BrokerLoad.now();
           Map<String, PipelineDriver.Outcome> all =
               driver.atOnce(
@@ -450,7 +453,7 @@ final class BenchCommand implements Callable<Integer> {
         new PipelineDriver(local.kafka.clientProps(), topics, local.profile)) {
       ProcessMemory.resetHeapPeaks();
       long t0 = System.nanoTime();
-      long[] before = cpu();
+      Cpu before = cpu();
       Map<String, PipelineDriver.Outcome> all =
           driver.atOnce("scale", names("sc", scale), Duration.ofMinutes(60));
       Duration drain = Duration.ofNanos(System.nanoTime() - t0);

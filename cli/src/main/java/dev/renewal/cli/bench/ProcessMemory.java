@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 
 /** Heap and resident memory of this JVM (and of another process, from /proc). */
 public final class ProcessMemory {
@@ -91,12 +93,12 @@ public final class ProcessMemory {
   }
 
   /**
-   * CPU time this JVM's JIT compiler threads ({@code C1/C2 CompilerThread*}) have used so far, in
-   * nanoseconds, from {@code /proc/self/task}; -1 if unknown. (The JVM's own compilation-time
-   * counter is wall time, which overstates on a busy machine.)
+   * CPU time each of this JVM's JIT compiler threads ({@code C1/C2 CompilerThread*}) has used so
+   * far, in nanoseconds, by thread id, from {@code /proc/self/task}; empty if unknown. (The JVM's
+   * own compilation-time counter is wall time, which overstates on a busy machine.)
    */
-  public static long jitCpuNanos() {
-    long ticks = 0;
+  public static Map<String, Long> jitCpuNanosByThread() {
+    Map<String, Long> byThread = new HashMap<>();
     try (var tasks = Files.list(Path.of("/proc/self/task"))) {
       for (Path task : (Iterable<Path>) tasks::iterator) {
         try {
@@ -105,15 +107,30 @@ public final class ProcessMemory {
           }
           String stat = Files.readString(task.resolve("stat"));
           String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-          ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+          long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+          byThread.put(task.getFileName().toString(), ticks * 10_000_000L);
         } catch (IOException | RuntimeException e) {
           // the thread ended meanwhile
         }
       }
     } catch (IOException e) {
-      return -1;
+      return Map.of();
     }
-    return ticks * 10_000_000L;
+    return byThread;
+  }
+
+  /**
+   * The JIT compiler threads' CPU between two {@link #jitCpuNanosByThread} snapshots: per thread,
+   * what it used since {@code before} (all of it for a thread started since). HotSpot stops idle
+   * compiler threads and starts new ones; what a thread used before it stopped is lost, so this is
+   * a lower bound, never negative (a difference of totals was, once a thread had stopped).
+   */
+  public static long jitCpuNanosSince(Map<String, Long> before, Map<String, Long> after) {
+    long nanos = 0;
+    for (Map.Entry<String, Long> e : after.entrySet()) {
+      nanos += Math.max(0, e.getValue() - before.getOrDefault(e.getKey(), 0L));
+    }
+    return nanos;
   }
 
   public static long selfPid() {
