@@ -11,6 +11,7 @@ import dev.renewal.finalize.handler.CertificateFiles;
 import dev.renewal.finalize.handler.CertificateKeys;
 import dev.renewal.finalize.handler.FinalizeHandler;
 import dev.renewal.finalize.topology.ReconciliationTopology;
+import dev.renewal.finalize.topology.StatusViewTopology;
 import dev.renewal.metrics.MetricsEndpoint;
 import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.topics.CompactedStore;
@@ -21,13 +22,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
- * finalize-service: wiring only. Runs the reconciliation (Kafka Streams, exactly-once v2) and the
- * finalization worker that consumes its {@code acme.order.ready} output.
+ * finalize-service: wiring only. Runs the reconciliation (Kafka Streams, exactly-once v2), the
+ * {@code renewal.status} view (Kafka Streams, at-least-once, application id {@code
+ * <finalize.application.id>-status}) and the finalization worker that consumes the reconciliation's
+ * {@code acme.order.ready} output.
  */
 public final class FinalizeServiceApp implements AutoCloseable {
   public static final String SERVICE = "finalize-service";
@@ -42,6 +46,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
           Map.entry("finalize.state.dir", "state"),
           Map.entry("finalize.grace", "2m"),
           Map.entry("finalize.commit.interval", "100ms"),
+          Map.entry("finalize.status.commit.interval", "1s"),
           Map.entry("finalize.output.dir", "certificates"),
           Map.entry("finalize.max.pending", "10000"),
           Map.entry("finalize.worker.enabled", "true"),
@@ -49,6 +54,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
           Map.entry("finalize.poll.max", "10s"));
 
   private final KafkaStreams streams;
+  private final KafkaStreams status;
   private final ConsumerLoop<OrderReady> worker;
   private final FinalizeHandler handler;
   private final Acme4jPacers pacers;
@@ -58,6 +64,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
 
   private FinalizeServiceApp(
       KafkaStreams streams,
+      KafkaStreams status,
       ConsumerLoop<OrderReady> worker,
       FinalizeHandler handler,
       Acme4jPacers pacers,
@@ -65,6 +72,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
       ServiceMetrics metrics,
       MetricsEndpoint endpoint) {
     this.streams = streams;
+    this.status = status;
     this.worker = worker;
     this.handler = handler;
     this.pacers = pacers;
@@ -92,6 +100,9 @@ public final class FinalizeServiceApp implements AutoCloseable {
     Duration grace = r.duration("finalize.grace", Duration.ofSeconds(1), Duration.ofDays(1));
     Duration commit =
         r.duration("finalize.commit.interval", Duration.ofMillis(10), Duration.ofMinutes(1));
+    Duration statusCommit =
+        r.duration(
+            "finalize.status.commit.interval", Duration.ofMillis(10), Duration.ofMinutes(10));
     Path output = r.path("finalize.output.dir");
     Path keyDir =
         r.optional("finalize.key.dir")
@@ -129,6 +140,16 @@ public final class FinalizeServiceApp implements AutoCloseable {
                 metrics),
             props);
     streams.start();
+    KafkaStreams status =
+        new KafkaStreams(
+            StatusViewTopology.build(new StreamsBuilder(), ctx.topics()),
+            statusProps(
+                ctx.kafka(),
+                ctx.topics().replicationFactor(),
+                applicationId + "-status",
+                stateDir,
+                statusCommit));
+    status.start();
 
     Acme4jPacers pacers = Acme4jPacers.create(ctx.profiles(), SERVICE);
     Publisher publisher = Publisher.create(ctx.kafka(), SERVICE);
@@ -165,11 +186,43 @@ public final class FinalizeServiceApp implements AutoCloseable {
     if (workerEnabled) {
       worker.start();
     }
-    return new FinalizeServiceApp(streams, worker, handler, pacers, publisher, metrics, endpoint);
+    return new FinalizeServiceApp(
+        streams, status, worker, handler, pacers, publisher, metrics, endpoint);
+  }
+
+  /**
+   * The status view's Streams properties: at-least-once (nothing acts on the view, and {@link
+   * StatusViewTopology} gives the same status when an event is applied twice), but reading only
+   * committed records, since two of its inputs are the reconciliation's transactional output. It is
+   * fetched in batches: a fetch waits up to half a commit interval for 64 KiB of new events.
+   */
+  static Properties statusProps(
+      Map<String, Object> kafka,
+      short replicationFactor,
+      String applicationId,
+      Path stateDir,
+      Duration commit) {
+    Properties props = new Properties();
+    props.putAll(kafka);
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, (int) commit.toMillis());
+    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) replicationFactor);
+    props.putIfAbsent(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+    props.putIfAbsent(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, -1L);
+    props.put(
+        StreamsConfig.consumerPrefix(ConsumerConfig.ISOLATION_LEVEL_CONFIG), "read_committed");
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MIN_BYTES_CONFIG), 64 * 1024);
+    props.put(
+        StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG),
+        (int) Math.max(1, Math.min(500, commit.toMillis() / 2)));
+    return props;
   }
 
   public boolean ready() {
-    return streams.state() == KafkaStreams.State.RUNNING;
+    return streams.state() == KafkaStreams.State.RUNNING
+        && status.state() == KafkaStreams.State.RUNNING;
   }
 
   public FinalizeHandler handler() {
@@ -180,6 +233,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
   public void close() {
     worker.close();
     streams.close(Duration.ofSeconds(10));
+    status.close(Duration.ofSeconds(10));
     // The producer closes before the pacers: CA work still in flight when they stop can no
     // longer announce anything, so a shutdown never turns it into a RenewalFailed; its input is
     // not committed and is resumed after the restart.

@@ -6,35 +6,29 @@ import dev.renewal.events.OrderReady;
 import dev.renewal.events.ReconciliationInput;
 import dev.renewal.events.ReconciliationState;
 import dev.renewal.events.RenewalFailed;
-import dev.renewal.events.RequestStatus;
 import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.serde.AvroSerdes;
 import dev.renewal.topics.Topics;
 import java.time.Duration;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
-import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
 /**
  * finalize-service's reconciliation, built by one factory that {@code main} and the tests share.
  * Observations and orders, all keyed by request id on co-partitioned topics, are merged; one
  * processor with one store decides. Every node and store is named: renaming one breaks a running
- * application's state.
+ * application's state. The {@code renewal.status} view is an application of its own ({@link
+ * StatusViewTopology}).
  */
 public final class ReconciliationTopology {
   public static final String STORE = "reconciliation-store";
-  public static final String STATUS_STORE = "status-store";
 
   private ReconciliationTopology() {}
 
@@ -119,53 +113,7 @@ public final class ReconciliationTopology {
                 "renewal-failed",
                 "failed"));
 
-    statusView(builder, topics, placed);
     return builder.build();
-  }
-
-  /**
-   * The materialized view {@code renewal.status}: every request's latest status, from the events of
-   * every stage (the rules are {@link StatusView}'s), kept in {@link #STATUS_STORE} and written to
-   * the compacted topic for {@code renewal status --summary} and dashboards.
-   */
-  private static void statusView(
-      StreamsBuilder builder, Topics topics, KStream<String, OrderPlaced> placed) {
-    Serde<RequestStatus> serde = topics.status.valueSerde();
-    KStream<String, RequestStatus> requested =
-        statusOf(builder, topics.renewalRequested, "requested", StatusView::of);
-    KStream<String, RequestStatus> ready =
-        statusOf(builder, topics.orderReady, "ready", StatusView::of);
-    KStream<String, RequestStatus> issued =
-        statusOf(builder, topics.certificateIssued, "issued", StatusView::of);
-    KStream<String, RequestStatus> failed =
-        statusOf(builder, topics.renewalFailed, "failed", StatusView::of);
-    requested
-        .merge(placed.mapValues(StatusView::of, Named.as("status-of-placed")), Named.as("status-1"))
-        .merge(ready, Named.as("status-2"))
-        .merge(issued, Named.as("status-3"))
-        .merge(failed, Named.as("status-events"))
-        .groupByKey(Grouped.with("status-by-request", Serdes.String(), serde))
-        .reduce(
-            StatusView::newer,
-            Named.as("status"),
-            Materialized.<String, RequestStatus, KeyValueStore<Bytes, byte[]>>as(STATUS_STORE)
-                .withKeySerde(Serdes.String())
-                .withValueSerde(serde))
-        .toStream(Named.as("status-changes"))
-        .to(topics.status.name(), Produced.with(Serdes.String(), serde).withName("renewal-status"));
-  }
-
-  /**
-   * The statuses {@code topic}'s events imply; nodes {@code status-<name>}, {@code
-   * status-of-<name>}.
-   */
-  private static <V> KStream<String, RequestStatus> statusOf(
-      StreamsBuilder builder,
-      dev.renewal.topics.Topic<String, V> topic,
-      String name,
-      org.apache.kafka.streams.kstream.ValueMapper<V, RequestStatus> status) {
-    return builder.stream(topic.name(), topic.consumed().withName("status-" + name))
-        .mapValues(status, Named.as("status-of-" + name));
   }
 
   /**

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.renewal.events.AcmeStatus;
 import dev.renewal.events.AuthorizationObserved;
 import dev.renewal.events.AuthorizationReconciled;
-import dev.renewal.events.CertificateIssued;
 import dev.renewal.events.ChallengeObserved;
 import dev.renewal.events.ChallengeType;
 import dev.renewal.events.Decision;
@@ -15,8 +14,6 @@ import dev.renewal.events.OrderReady;
 import dev.renewal.events.Problem;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
-import dev.renewal.events.RequestState;
-import dev.renewal.events.RequestStatus;
 import dev.renewal.events.Stage;
 import dev.renewal.finalize.domain.Reconciliation;
 import dev.renewal.registry.InMemorySchemaRegistryClient;
@@ -358,109 +355,6 @@ class ReconciliationTopologyTest {
   }
 
   @Test
-  void theStatusViewFollowsEachRequestToItsEndAndAReplayStartsItAgain() {
-    TestInputTopic<String, RenewalRequested> requests =
-        driver.createInputTopic(
-            topics.renewalRequested.name(),
-            Serdes.String().serializer(),
-            topics.renewalRequested.valueSerde().serializer());
-    TestInputTopic<String, CertificateIssued> issued =
-        driver.createInputTopic(
-            topics.certificateIssued.name(),
-            Serdes.String().serializer(),
-            topics.certificateIssued.valueSerde().serializer());
-    TestInputTopic<String, RenewalFailed> failures =
-        driver.createInputTopic(
-            topics.renewalFailed.name(),
-            Serdes.String().serializer(),
-            topics.renewalFailed.valueSerde().serializer());
-    TestOutputTopic<String, RequestStatus> status =
-        driver.createOutputTopic(
-            topics.status.name(),
-            Serdes.String().deserializer(),
-            topics.status.valueSerde().deserializer());
-    java.util.Map<String, RequestStatus> view = new java.util.HashMap<>();
-    java.util.function.Supplier<RequestStatus> now =
-        () -> {
-          view.putAll(status.readKeyValuesToMap());
-          return view.get(REQUEST);
-        };
-
-    RenewalRequested first = order(AcmeStatus.PENDING, A1).getRequest();
-    requests.pipeInput(REQUEST, first);
-    assertThat(now.get().getState()).isEqualTo(RequestState.REQUESTED);
-    assertThat(now.get().getCertificateName()).isEqualTo("shop");
-
-    order(order(AcmeStatus.PENDING, A1));
-    assertThat(now.get().getState()).isEqualTo(RequestState.ORDER_PLACED);
-    authorization(A1, AcmeStatus.VALID);
-    // The reconciliation's OrderReady moves the view on (read back from acme.order.ready).
-    assertThat(now.get().getState()).isEqualTo(RequestState.READY);
-
-    issued.pipeInput(
-        REQUEST,
-        CertificateIssued.newBuilder()
-            .setEventId("i")
-            .setRequestId(REQUEST)
-            .setOccurredAt(Instant.EPOCH.plusSeconds(5))
-            .setCertificateName("shop")
-            .setOrderUrl(ORDER)
-            .setCertificateUrl(ORDER + "/cert")
-            .setChainPem("-----BEGIN CERTIFICATE-----")
-            .setAlternateChains(List.of())
-            .setSerialNumber("0a1b")
-            .setNotBefore(Instant.EPOCH)
-            .setNotAfter(Instant.EPOCH.plusSeconds(86400))
-            .setIssuer("CN=test")
-            .setDnsNames(List.of("shop.example"))
-            .setAttempt(1)
-            .build());
-    RequestStatus done = now.get();
-    assertThat(done.getState()).isEqualTo(RequestState.ISSUED);
-    assertThat(done.getSerialNumber()).isEqualTo("0a1b");
-    assertThat(done.getRequestedAt()).isEqualTo(Instant.EPOCH);
-
-    // A late duplicate of an earlier stage does not move an issued request back.
-    requests.pipeInput(REQUEST, first);
-    assertThat(now.get().getState()).isEqualTo(RequestState.ISSUED);
-
-    // A replay (attempt 2) starts again; attempt 1's late failure does not override it.
-    RenewalRequested second = RenewalRequested.newBuilder(first).setAttempt(2).build();
-    requests.pipeInput(REQUEST, second);
-    assertThat(now.get().getState()).isEqualTo(RequestState.REQUESTED);
-    assertThat(now.get().getAttempt()).isEqualTo(2);
-    failures.pipeInput(
-        REQUEST,
-        RenewalFailed.newBuilder()
-            .setEventId("f")
-            .setRequestId(REQUEST)
-            .setOccurredAt(Instant.EPOCH.plusSeconds(9))
-            .setStage(Stage.CHALLENGE)
-            .setProblem(Problem.newBuilder().setType("urn:x:late").build())
-            .setRetryable(true)
-            .setRequest(first)
-            .build());
-    assertThat(now.get().getState()).isEqualTo(RequestState.REQUESTED);
-    assertThat(now.get().getAttempt()).isEqualTo(2);
-    failures.pipeInput(
-        REQUEST,
-        RenewalFailed.newBuilder()
-            .setEventId("g")
-            .setRequestId(REQUEST)
-            .setOccurredAt(Instant.EPOCH.plusSeconds(10))
-            .setStage(Stage.CHALLENGE)
-            .setProblem(Problem.newBuilder().setType("urn:ietf:params:acme:error:dns").build())
-            .setRetryable(true)
-            .setRequest(second)
-            .build());
-    RequestStatus failedNow = now.get();
-    assertThat(failedNow.getState()).isEqualTo(RequestState.FAILED);
-    assertThat(failedNow.getFailedStage()).isEqualTo(Stage.CHALLENGE);
-    assertThat(failedNow.getProblemType()).isEqualTo("urn:ietf:params:acme:error:dns");
-    assertThat(failedNow.getAttempt()).isEqualTo(2);
-  }
-
-  @Test
   void theTopologyIsUnchanged() throws IOException {
     String described = topology(topics, serdes).describe().toString().trim();
     Path golden = Path.of("src/test/resources/reconciliation-topology.txt");
@@ -474,6 +368,8 @@ class ReconciliationTopologyTest {
     // Observations arrive keyed by request id: no repartition topic, one sub-topology.
     assertThat(described)
         .contains(ReconciliationTopology.STORE)
+        .doesNotContain(StatusViewTopology.STORE)
+        .doesNotContain(Topics.STATUS)
         .doesNotContain("repartition")
         .doesNotContain("Sub-topology: 1");
   }

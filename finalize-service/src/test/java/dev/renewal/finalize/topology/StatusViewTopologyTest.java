@@ -1,0 +1,196 @@
+package dev.renewal.finalize.topology;
+
+import static dev.renewal.finalize.topology.ReconciliationTopologyTest.A1;
+import static dev.renewal.finalize.topology.ReconciliationTopologyTest.ORDER;
+import static dev.renewal.finalize.topology.ReconciliationTopologyTest.REQUEST;
+import static dev.renewal.finalize.topology.ReconciliationTopologyTest.order;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.renewal.events.AcmeStatus;
+import dev.renewal.events.CertificateIssued;
+import dev.renewal.events.OrderPlaced;
+import dev.renewal.events.OrderReady;
+import dev.renewal.events.Problem;
+import dev.renewal.events.RenewalFailed;
+import dev.renewal.events.RenewalRequested;
+import dev.renewal.events.RequestState;
+import dev.renewal.events.RequestStatus;
+import dev.renewal.events.Stage;
+import dev.renewal.registry.InMemorySchemaRegistryClient;
+import dev.renewal.serde.AvroSerdes;
+import dev.renewal.topics.TopicSettings;
+import dev.renewal.topics.Topics;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The {@code renewal.status} view's rules, through its own Streams application. */
+class StatusViewTopologyTest {
+  private final AvroSerdes serdes = new AvroSerdes(new InMemorySchemaRegistryClient(), true);
+  private final Topics topics = Topics.create(new TopicSettings("", 3, (short) 1, 1000), serdes);
+  private TopologyTestDriver driver;
+  private TestInputTopic<String, RenewalRequested> requests;
+  private TestInputTopic<String, OrderPlaced> orders;
+  private TestInputTopic<String, OrderReady> ready;
+  private TestInputTopic<String, CertificateIssued> issued;
+  private TestInputTopic<String, RenewalFailed> failures;
+  private TestOutputTopic<String, RequestStatus> status;
+  private final Map<String, RequestStatus> view = new HashMap<>();
+
+  @BeforeEach
+  void start() {
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "status-test-" + UUID.randomUUID());
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
+    driver =
+        new TopologyTestDriver(
+            StatusViewTopology.build(new StreamsBuilder(), topics),
+            props,
+            Instant.parse("2026-11-27T00:00:00Z"));
+    requests = input(topics.renewalRequested);
+    orders = input(topics.orderPlaced);
+    ready = input(topics.orderReady);
+    issued = input(topics.certificateIssued);
+    failures = input(topics.renewalFailed);
+    status =
+        driver.createOutputTopic(
+            topics.status.name(),
+            Serdes.String().deserializer(),
+            topics.status.valueSerde().deserializer());
+  }
+
+  private <V> TestInputTopic<String, V> input(dev.renewal.topics.Topic<String, V> topic) {
+    return driver.createInputTopic(
+        topic.name(), Serdes.String().serializer(), topic.valueSerde().serializer());
+  }
+
+  @AfterEach
+  void stop() {
+    driver.close();
+  }
+
+  /** The request's status in the view as read from {@code renewal.status} so far. */
+  private RequestStatus now() {
+    view.putAll(status.readKeyValuesToMap());
+    return view.get(REQUEST);
+  }
+
+  @Test
+  void theStatusViewFollowsEachRequestToItsEndAndAReplayStartsItAgain() {
+
+    RenewalRequested first = order(AcmeStatus.PENDING, A1).getRequest();
+    requests.pipeInput(REQUEST, first);
+    assertThat(now().getState()).isEqualTo(RequestState.REQUESTED);
+    assertThat(now().getCertificateName()).isEqualTo("shop");
+
+    OrderPlaced placed = order(AcmeStatus.PENDING, A1);
+    orders.pipeInput(REQUEST, placed);
+    assertThat(now().getState()).isEqualTo(RequestState.ORDER_PLACED);
+    ready.pipeInput(
+        REQUEST,
+        OrderReady.newBuilder()
+            .setEventId("r")
+            .setRequestId(REQUEST)
+            .setOccurredAt(Instant.EPOCH.plusSeconds(2))
+            .setPlaced(placed)
+            .build());
+    assertThat(now().getState()).isEqualTo(RequestState.READY);
+
+    issued.pipeInput(
+        REQUEST,
+        CertificateIssued.newBuilder()
+            .setEventId("i")
+            .setRequestId(REQUEST)
+            .setOccurredAt(Instant.EPOCH.plusSeconds(5))
+            .setCertificateName("shop")
+            .setOrderUrl(ORDER)
+            .setCertificateUrl(ORDER + "/cert")
+            .setChainPem("-----BEGIN CERTIFICATE-----")
+            .setAlternateChains(List.of())
+            .setSerialNumber("0a1b")
+            .setNotBefore(Instant.EPOCH)
+            .setNotAfter(Instant.EPOCH.plusSeconds(86400))
+            .setIssuer("CN=test")
+            .setDnsNames(List.of("shop.example"))
+            .setAttempt(1)
+            .build());
+    RequestStatus done = now();
+    assertThat(done.getState()).isEqualTo(RequestState.ISSUED);
+    assertThat(done.getSerialNumber()).isEqualTo("0a1b");
+    assertThat(done.getRequestedAt()).isEqualTo(Instant.EPOCH);
+
+    // A late duplicate of an earlier stage does not move an issued request back.
+    requests.pipeInput(REQUEST, first);
+    assertThat(now().getState()).isEqualTo(RequestState.ISSUED);
+
+    // A replay (attempt 2) starts again; attempt 1's late failure does not override it.
+    RenewalRequested second = RenewalRequested.newBuilder(first).setAttempt(2).build();
+    requests.pipeInput(REQUEST, second);
+    assertThat(now().getState()).isEqualTo(RequestState.REQUESTED);
+    assertThat(now().getAttempt()).isEqualTo(2);
+    failures.pipeInput(
+        REQUEST,
+        RenewalFailed.newBuilder()
+            .setEventId("f")
+            .setRequestId(REQUEST)
+            .setOccurredAt(Instant.EPOCH.plusSeconds(9))
+            .setStage(Stage.CHALLENGE)
+            .setProblem(Problem.newBuilder().setType("urn:x:late").build())
+            .setRetryable(true)
+            .setRequest(first)
+            .build());
+    assertThat(now().getState()).isEqualTo(RequestState.REQUESTED);
+    assertThat(now().getAttempt()).isEqualTo(2);
+    failures.pipeInput(
+        REQUEST,
+        RenewalFailed.newBuilder()
+            .setEventId("g")
+            .setRequestId(REQUEST)
+            .setOccurredAt(Instant.EPOCH.plusSeconds(10))
+            .setStage(Stage.CHALLENGE)
+            .setProblem(Problem.newBuilder().setType("urn:ietf:params:acme:error:dns").build())
+            .setRetryable(true)
+            .setRequest(second)
+            .build());
+    RequestStatus failedNow = now();
+    assertThat(failedNow.getState()).isEqualTo(RequestState.FAILED);
+    assertThat(failedNow.getFailedStage()).isEqualTo(Stage.CHALLENGE);
+    assertThat(failedNow.getProblemType()).isEqualTo("urn:ietf:params:acme:error:dns");
+    assertThat(failedNow.getAttempt()).isEqualTo(2);
+  }
+
+  @Test
+  void theTopologyIsUnchanged() throws IOException {
+    String described =
+        StatusViewTopology.build(new StreamsBuilder(), topics).describe().toString().trim();
+    Path golden = Path.of("src/test/resources/status-view-topology.txt");
+    if (!Files.exists(golden)) {
+      Files.writeString(golden, described + "\n", StandardCharsets.UTF_8);
+    }
+    assertThat(described)
+        .as(
+            "renaming a node or store breaks a running application; update the golden file on purpose")
+        .isEqualTo(Files.readString(golden, StandardCharsets.UTF_8).trim());
+    assertThat(described)
+        .contains(StatusViewTopology.STORE)
+        .doesNotContain(ReconciliationTopology.STORE)
+        .doesNotContain("Sub-topology: 1");
+  }
+}
