@@ -41,12 +41,13 @@ import org.slf4j.LoggerFactory;
 /**
  * Takes an order whose authorizations are valid to an issued certificate, one CA call at a time,
  * outside the Streams transaction. Each step re-reads the order (authoritative) and acts on its
- * status: {@code ready} → finalize (state FINALIZING recorded first); {@code pending} → poll (the
- * authorizations are valid but the order is not ready yet, ACME-QUIRKS case 4); {@code processing}
- * → poll, honouring Retry-After (case 3); {@code valid} → download, never a second finalize (case
- * 5); {@code invalid} → RenewalFailed with the order's error. {@code orderNotReady} on finalize →
- * poll until ready, then finalize again. After a crash the record resumes the order: a finalize is
- * sent only while the CA still says {@code ready}, so at most one certificate is issued per order.
+ * status: {@code ready} → finalize (state FINALIZING recorded alongside); {@code pending} → poll
+ * (the authorizations are valid but the order is not ready yet, ACME-QUIRKS case 4); {@code
+ * processing} → poll, honouring Retry-After (case 3); {@code valid} → download, never a second
+ * finalize (case 5); {@code invalid} → RenewalFailed with the order's error. {@code orderNotReady}
+ * on finalize → poll until ready, then finalize again. After a crash the record resumes the order:
+ * a finalize is sent only while the CA still says {@code ready}, so at most one certificate is
+ * issued per order.
  */
 public final class FinalizeHandler {
   private static final Logger LOGGER = LoggerFactory.getLogger(FinalizeHandler.class);
@@ -230,31 +231,38 @@ public final class FinalizeHandler {
 
   private void finalizeOrder(Context c) {
     RenewalRequested request = c.request();
+    // FINALIZING tells operators that a finalize is being sent; a resume does not need it (it
+    // re-reads the order, and finalizes only while the CA says ready), so the CA call does not
+    // wait for the broker. The record's later changes queue behind it (CompactedStore.update).
     update(c.id(), r -> FinalizeRecord.newBuilder(r).setState(FinalizeState.FINALIZING).build())
-        .thenRun(
-            () ->
-                call(
-                    c,
-                    () -> {
-                      if (request.getCsrPem() != null) {
-                        gateway.finalizeWithCsr(
-                            c.profile(), c.record().getOrderUrl(), csrDer(request.getCsrPem()));
-                      } else {
-                        gateway.finalizeWithKey(
-                            c.profile(),
-                            c.record().getOrderUrl(),
-                            keys.loadOrCreate(c.record().getKeyRef(), request.getKeyType()));
-                      }
-                      return Boolean.TRUE;
-                    },
-                    done -> {
-                      count("orders.finalized");
-                      LOGGER.info(
-                          "order finalized: requestId={} order={}",
-                          c.id(),
-                          c.record().getOrderUrl());
-                      later(c.id(), poll.initial(), 1);
-                    }));
+        .whenComplete(
+            (v, e) -> {
+              if (e != null) {
+                LOGGER.warn(
+                    "could not record FINALIZING (the finalization goes on): requestId={}: {}",
+                    c.id(),
+                    e.toString());
+              }
+            });
+    call(
+        c,
+        () -> {
+          if (request.getCsrPem() != null) {
+            gateway.finalizeWithCsr(
+                c.profile(), c.record().getOrderUrl(), csrDer(request.getCsrPem()));
+          } else {
+            gateway.finalizeWithKey(
+                c.profile(),
+                c.record().getOrderUrl(),
+                keys.loadOrCreate(c.record().getKeyRef(), request.getKeyType()));
+          }
+          return Boolean.TRUE;
+        },
+        done -> {
+          count("orders.finalized");
+          LOGGER.info("order finalized: requestId={} order={}", c.id(), c.record().getOrderUrl());
+          later(c.id(), poll.initial(), 1);
+        });
   }
 
   private static byte[] csrDer(String pem) {
