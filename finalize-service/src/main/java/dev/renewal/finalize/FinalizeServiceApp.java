@@ -45,6 +45,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
           Map.entry("finalize.group.id", "renewal-finalize-worker"),
           Map.entry("finalize.state.dir", "state"),
           Map.entry("finalize.grace", "2m"),
+          Map.entry("finalize.retention", "7d"),
           Map.entry("finalize.commit.interval", "100ms"),
           Map.entry("finalize.status.commit.interval", "1s"),
           Map.entry("finalize.output.dir", "certificates"),
@@ -98,6 +99,14 @@ public final class FinalizeServiceApp implements AutoCloseable {
     String groupId = r.string("finalize.group.id");
     Path stateDir = r.path("finalize.state.dir");
     Duration grace = r.duration("finalize.grace", Duration.ofSeconds(1), Duration.ofDays(1));
+    Duration retention =
+        r.duration("finalize.retention", Duration.ofMinutes(10), Duration.ofDays(3650));
+    if (retention.compareTo(grace.multipliedBy(2)) < 0) {
+      r.problem(
+          "finalize.retention",
+          r.string("finalize.retention"),
+          "must be at least twice finalize.grace (" + grace + "): a state outlives its waits");
+    }
     Duration commit =
         r.duration("finalize.commit.interval", Duration.ofMillis(10), Duration.ofMinutes(1));
     Duration statusCommit =
@@ -137,6 +146,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
                 ctx.serdes(),
                 grace,
                 Duration.ofSeconds(1),
+                retention,
                 metrics),
             props);
     streams.start();

@@ -62,6 +62,11 @@ public final class ServiceMetrics {
     registry.counter(PREFIX + name, tags).increment();
   }
 
+  /** Adds {@code amount} to the counter {@code renewal.<name>}. */
+  public void add(String name, long amount) {
+    registry.counter(PREFIX + name).increment(amount);
+  }
+
   /** A renewal failed at {@code stage} with a problem of {@code problemType}. */
   public void failed(Object stage, String problemType) {
     count(

@@ -18,9 +18,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.KeyValue;
@@ -40,7 +42,11 @@ import org.slf4j.LoggerFactory;
  * per order either {@code OrderReady} (every authorization valid, or the order already ready) or
  * {@code RenewalFailed} (an authorization failed). A wall-clock punctuator expires WAITING
  * decisions whose grace period passed; its time survives restarts because {@code waitingSince} is
- * in the store.
+ * in the store. It visits only the requests that have a WAITING decision: an index kept in memory
+ * beside the store and rebuilt from it when the task starts (processors start after their stores
+ * are restored). A second, rarer punctuator deletes every state that has not changed for the
+ * retention, so that the store holds the requests of the last retention period, not every request
+ * ever reconciled.
  */
 final class Reconciler implements Processor<String, ReconciliationInput, String, SpecificRecord> {
   private static final Logger LOGGER = LoggerFactory.getLogger(Reconciler.class);
@@ -48,22 +54,61 @@ final class Reconciler implements Processor<String, ReconciliationInput, String,
   private final String storeName;
   private final Duration grace;
   private final Duration punctuateEvery;
+  private final Duration retention;
   private final ServiceMetrics metrics;
+  private final Set<String> waiting = new HashSet<>();
   private ProcessorContext<String, SpecificRecord> context;
   private KeyValueStore<String, ReconciliationState> store;
 
-  Reconciler(String storeName, Duration grace, Duration punctuateEvery, ServiceMetrics metrics) {
+  Reconciler(
+      String storeName,
+      Duration grace,
+      Duration punctuateEvery,
+      Duration retention,
+      ServiceMetrics metrics) {
     this.storeName = storeName;
     this.grace = grace;
     this.punctuateEvery = punctuateEvery;
+    this.retention = retention;
     this.metrics = metrics;
+  }
+
+  /** How often the retention sweep runs: a tenth of the retention, between 1 s and 1 h. */
+  static Duration sweepEvery(Duration retention) {
+    Duration tenth = retention.dividedBy(10);
+    if (tenth.compareTo(Duration.ofSeconds(1)) < 0) {
+      return Duration.ofSeconds(1);
+    }
+    return tenth.compareTo(Duration.ofHours(1)) > 0 ? Duration.ofHours(1) : tenth;
   }
 
   @Override
   public void init(ProcessorContext<String, SpecificRecord> context) {
     this.context = context;
     this.store = context.getStateStore(storeName);
+    try (KeyValueIterator<String, ReconciliationState> all = store.all()) {
+      while (all.hasNext()) {
+        KeyValue<String, ReconciliationState> kv = all.next();
+        index(kv.key, kv.value);
+      }
+    }
     context.schedule(punctuateEvery, PunctuationType.WALL_CLOCK_TIME, this::expireWaiting);
+    context.schedule(sweepEvery(retention), PunctuationType.WALL_CLOCK_TIME, this::sweep);
+  }
+
+  private void index(String requestId, ReconciliationState state) {
+    if (state.getAuthorizations().values().stream()
+        .anyMatch(e -> e.getDecision() == Decision.WAITING)) {
+      waiting.add(requestId);
+    } else {
+      waiting.remove(requestId);
+    }
+  }
+
+  private void save(String requestId, ReconciliationState state, long now) {
+    state.setUpdatedAt(now);
+    store.put(requestId, state);
+    index(requestId, state);
   }
 
   @Override
@@ -122,7 +167,7 @@ final class Reconciler implements Processor<String, ReconciliationInput, String,
     }
     state.setAuthorizations(evidence);
     decideOrder(state, now);
-    store.put(requestId, state);
+    save(requestId, state, now);
   }
 
   private static AuthorizationEvidence evidence(
@@ -245,26 +290,54 @@ final class Reconciler implements Processor<String, ReconciliationInput, String,
   }
 
   private void expireWaiting(long now) {
-    List<KeyValue<String, ReconciliationState>> changed = new ArrayList<>();
+    for (String requestId : List.copyOf(waiting)) {
+      ReconciliationState state = store.get(requestId);
+      if (state == null) {
+        waiting.remove(requestId);
+        continue;
+      }
+      Map<String, AuthorizationEvidence> evidence = new HashMap<>(state.getAuthorizations());
+      for (String url : List.copyOf(evidence.keySet())) {
+        if (evidence.get(url).getDecision() == Decision.WAITING) {
+          decide(requestId, url, evidence, now);
+        }
+      }
+      state.setAuthorizations(evidence);
+      decideOrder(state, now);
+      save(requestId, state, now);
+    }
+  }
+
+  /**
+   * Deletes the states that have not changed for the retention. A request's state is only needed
+   * while its observations may still arrive (duplicates, a late answer, a resumed service); a
+   * replay is a newer attempt and starts a decision of its own. States written before {@code
+   * updatedAt} existed are stamped now and deleted one retention later.
+   */
+  private void sweep(long now) {
+    long cutoff = now - retention.toMillis();
+    List<String> expired = new ArrayList<>();
+    List<KeyValue<String, ReconciliationState>> stamped = new ArrayList<>();
     try (KeyValueIterator<String, ReconciliationState> all = store.all()) {
       while (all.hasNext()) {
         KeyValue<String, ReconciliationState> kv = all.next();
-        ReconciliationState state = kv.value;
-        if (state.getAuthorizations().values().stream()
-            .noneMatch(e -> e.getDecision() == Decision.WAITING)) {
-          continue;
+        Long updatedAt = kv.value.getUpdatedAt();
+        if (updatedAt == null) {
+          stamped.add(kv);
+        } else if (updatedAt < cutoff) {
+          expired.add(kv.key);
         }
-        Map<String, AuthorizationEvidence> evidence = new HashMap<>(state.getAuthorizations());
-        for (String url : List.copyOf(evidence.keySet())) {
-          if (evidence.get(url).getDecision() == Decision.WAITING) {
-            decide(kv.key, url, evidence, now);
-          }
-        }
-        state.setAuthorizations(evidence);
-        decideOrder(state, now);
-        changed.add(KeyValue.pair(kv.key, state));
       }
     }
-    changed.forEach(kv -> store.put(kv.key, kv.value));
+    stamped.forEach(kv -> save(kv.key, kv.value, now));
+    for (String requestId : expired) {
+      store.delete(requestId);
+      waiting.remove(requestId);
+    }
+    if (!expired.isEmpty()) {
+      metrics.add("reconciliation.states.deleted", expired.size());
+      LOGGER.info(
+          "reconciliation states deleted after {} without a change: {}", retention, expired.size());
+    }
   }
 }

@@ -32,24 +32,35 @@ public final class ReconciliationTopology {
 
   private ReconciliationTopology() {}
 
-  /** The topology with metrics of its own (for tests and tools). */
-  public static Topology build(
-      StreamsBuilder builder,
-      Topics topics,
-      AvroSerdes serdes,
-      Duration grace,
-      Duration punctuateEvery) {
-    return build(
-        builder, topics, serdes, grace, punctuateEvery, new ServiceMetrics("finalize-service"));
-  }
-
-  /** The topology; its decisions are counted in {@code metrics}. */
+  /** The topology with metrics of its own and a retention of {@code retention} (for tests). */
   public static Topology build(
       StreamsBuilder builder,
       Topics topics,
       AvroSerdes serdes,
       Duration grace,
       Duration punctuateEvery,
+      Duration retention) {
+    return build(
+        builder,
+        topics,
+        serdes,
+        grace,
+        punctuateEvery,
+        retention,
+        new ServiceMetrics("finalize-service"));
+  }
+
+  /**
+   * The topology; its decisions are counted in {@code metrics}. A request's state is deleted from
+   * the store once it has not changed for {@code retention}.
+   */
+  public static Topology build(
+      StreamsBuilder builder,
+      Topics topics,
+      AvroSerdes serdes,
+      Duration grace,
+      Duration punctuateEvery,
+      Duration retention,
       ServiceMetrics metrics) {
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
@@ -87,7 +98,7 @@ public final class ReconciliationTopology {
         observations
             .merge(orders, Named.as("inputs"))
             .process(
-                () -> new Reconciler(STORE, grace, punctuateEvery, metrics),
+                () -> new Reconciler(STORE, grace, punctuateEvery, retention, metrics),
                 Named.as("reconcile"),
                 STORE);
 

@@ -12,6 +12,7 @@ import dev.renewal.events.ObservationSource;
 import dev.renewal.events.OrderPlaced;
 import dev.renewal.events.OrderReady;
 import dev.renewal.events.Problem;
+import dev.renewal.events.ReconciliationState;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.Stage;
@@ -36,6 +37,7 @@ import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,9 +63,11 @@ class ReconciliationTopologyTest {
   private TestOutputTopic<String, OrderReady> ready;
   private TestOutputTopic<String, RenewalFailed> failed;
 
+  static final Duration RETENTION = Duration.ofHours(1);
+
   static Topology topology(Topics topics, AvroSerdes serdes) {
     return ReconciliationTopology.build(
-        new StreamsBuilder(), topics, serdes, GRACE, Duration.ofSeconds(1));
+        new StreamsBuilder(), topics, serdes, GRACE, Duration.ofSeconds(1), RETENTION);
   }
 
   @BeforeEach
@@ -309,6 +313,56 @@ class ReconciliationTopologyTest {
         .containsExactly(Decision.WAITING, Decision.VALID);
     assertThat(failed.isEmpty()).isTrue();
     assertThat(ready.readValuesToList()).hasSize(1);
+  }
+
+  private ReconciliationState stored() {
+    KeyValueStore<String, ReconciliationState> store =
+        driver.getKeyValueStore(ReconciliationTopology.STORE);
+    return store.get(REQUEST);
+  }
+
+  @Test
+  void aRequestsStateIsDeletedOnceUnchangedForTheRetentionAndAReplayIsDecidedAfresh() {
+    order(order(AcmeStatus.PENDING, A1));
+    authorization(A1, AcmeStatus.VALID);
+    assertThat(ready.readValuesToList()).hasSize(1);
+    assertThat(stored()).isNotNull();
+    assertThat(stored().getUpdatedAt()).isNotNull();
+
+    driver.advanceWallClockTime(RETENTION.minusMinutes(10));
+    assertThat(stored()).as("kept within the retention").isNotNull();
+    driver.advanceWallClockTime(Duration.ofMinutes(20));
+    assertThat(stored()).as("deleted once unchanged for the retention").isNull();
+
+    // A replay afterwards (attempt 2, a new order) is reconciled on its own.
+    OrderPlaced second = order(AcmeStatus.PENDING, A2);
+    second.getRequest().setAttempt(2);
+    second.setOrderUrl(ORDER + "-2");
+    order(second);
+    authorization(A2, AcmeStatus.VALID);
+    assertThat(ready.readValuesToList())
+        .extracting(r -> r.getPlaced().getOrderUrl())
+        .containsExactly(ORDER + "-2");
+  }
+
+  @Test
+  void aStateThatKeepsChangingIsKeptPastTheRetention() {
+    order(order(AcmeStatus.PENDING, A1, A2));
+    for (int i = 0; i < 6; i++) {
+      driver.advanceWallClockTime(RETENTION.dividedBy(3));
+      authorization(A1, AcmeStatus.PENDING);
+    }
+    assertThat(stored()).as("two retentions later, changed every third of one").isNotNull();
+    authorization(A1, AcmeStatus.VALID);
+    authorization(A2, AcmeStatus.VALID);
+    assertThat(ready.readValuesToList()).hasSize(1);
+  }
+
+  @Test
+  void theSweepRunsEveryTenthOfTheRetentionBetweenOneSecondAndOneHour() {
+    assertThat(Reconciler.sweepEvery(Duration.ofDays(7))).isEqualTo(Duration.ofHours(1));
+    assertThat(Reconciler.sweepEvery(Duration.ofHours(1))).isEqualTo(Duration.ofMinutes(6));
+    assertThat(Reconciler.sweepEvery(Duration.ofSeconds(5))).isEqualTo(Duration.ofSeconds(1));
   }
 
   @Test
