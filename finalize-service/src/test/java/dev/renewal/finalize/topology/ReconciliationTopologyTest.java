@@ -22,15 +22,10 @@ import dev.renewal.serde.AvroSerdes;
 import dev.renewal.topics.TopicSettings;
 import dev.renewal.topics.Topics;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Properties;
 import java.util.UUID;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
@@ -72,43 +67,13 @@ class ReconciliationTopologyTest {
 
   @BeforeEach
   void start() {
-    Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "reconciliation-test-" + UUID.randomUUID());
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    driver =
-        new TopologyTestDriver(
-            topology(topics, serdes), props, Instant.parse("2026-11-27T00:00:00Z"));
-    orders =
-        driver.createInputTopic(
-            topics.orderPlaced.name(),
-            Serdes.String().serializer(),
-            topics.orderPlaced.valueSerde().serializer());
-    challenges =
-        driver.createInputTopic(
-            topics.challengeObserved.name(),
-            Serdes.String().serializer(),
-            topics.challengeObserved.valueSerde().serializer());
-    authorizations =
-        driver.createInputTopic(
-            topics.authorizationObserved.name(),
-            Serdes.String().serializer(),
-            topics.authorizationObserved.valueSerde().serializer());
-    reconciled =
-        driver.createOutputTopic(
-            topics.authorizationReconciled.name(),
-            Serdes.String().deserializer(),
-            topics.authorizationReconciled.valueSerde().deserializer());
-    ready =
-        driver.createOutputTopic(
-            topics.orderReady.name(),
-            Serdes.String().deserializer(),
-            topics.orderReady.valueSerde().deserializer());
-    failed =
-        driver.createOutputTopic(
-            topics.renewalFailed.name(),
-            Serdes.String().deserializer(),
-            topics.renewalFailed.valueSerde().deserializer());
+    driver = TopologyTests.driver(topology(topics, serdes), StreamsConfig.EXACTLY_ONCE_V2);
+    orders = TopologyTests.input(driver, topics.orderPlaced);
+    challenges = TopologyTests.input(driver, topics.challengeObserved);
+    authorizations = TopologyTests.input(driver, topics.authorizationObserved);
+    reconciled = TopologyTests.output(driver, topics.authorizationReconciled);
+    ready = TopologyTests.output(driver, topics.orderReady);
+    failed = TopologyTests.output(driver, topics.renewalFailed);
   }
 
   @AfterEach
@@ -410,15 +375,8 @@ class ReconciliationTopologyTest {
 
   @Test
   void theTopologyIsUnchanged() throws IOException {
-    String described = topology(topics, serdes).describe().toString().trim();
-    Path golden = Path.of("src/test/resources/reconciliation-topology.txt");
-    if (!Files.exists(golden)) {
-      Files.writeString(golden, described + "\n", StandardCharsets.UTF_8);
-    }
-    assertThat(described)
-        .as(
-            "renaming a node or store breaks a running application; update the golden file on purpose")
-        .isEqualTo(Files.readString(golden, StandardCharsets.UTF_8).trim());
+    String described =
+        TopologyTests.assertUnchanged(topology(topics, serdes), "reconciliation-topology.txt");
     // Observations arrive keyed by request id: no repartition topic, one sub-topology.
     assertThat(described)
         .contains(ReconciliationTopology.STORE)

@@ -21,16 +21,10 @@ import dev.renewal.serde.AvroSerdes;
 import dev.renewal.topics.TopicSettings;
 import dev.renewal.topics.Topics;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
@@ -55,30 +49,15 @@ class StatusViewTopologyTest {
 
   @BeforeEach
   void start() {
-    Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "status-test-" + UUID.randomUUID());
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
     driver =
-        new TopologyTestDriver(
-            StatusViewTopology.build(new StreamsBuilder(), topics),
-            props,
-            Instant.parse("2026-11-27T00:00:00Z"));
-    requests = input(topics.renewalRequested);
-    orders = input(topics.orderPlaced);
-    ready = input(topics.orderReady);
-    issued = input(topics.certificateIssued);
-    failures = input(topics.renewalFailed);
-    status =
-        driver.createOutputTopic(
-            topics.status.name(),
-            Serdes.String().deserializer(),
-            topics.status.valueSerde().deserializer());
-  }
-
-  private <V> TestInputTopic<String, V> input(dev.renewal.topics.Topic<String, V> topic) {
-    return driver.createInputTopic(
-        topic.name(), Serdes.String().serializer(), topic.valueSerde().serializer());
+        TopologyTests.driver(
+            StatusViewTopology.build(new StreamsBuilder(), topics), StreamsConfig.AT_LEAST_ONCE);
+    requests = TopologyTests.input(driver, topics.renewalRequested);
+    orders = TopologyTests.input(driver, topics.orderPlaced);
+    ready = TopologyTests.input(driver, topics.orderReady);
+    issued = TopologyTests.input(driver, topics.certificateIssued);
+    failures = TopologyTests.input(driver, topics.renewalFailed);
+    status = TopologyTests.output(driver, topics.status);
   }
 
   @AfterEach
@@ -179,15 +158,8 @@ class StatusViewTopologyTest {
   @Test
   void theTopologyIsUnchanged() throws IOException {
     String described =
-        StatusViewTopology.build(new StreamsBuilder(), topics).describe().toString().trim();
-    Path golden = Path.of("src/test/resources/status-view-topology.txt");
-    if (!Files.exists(golden)) {
-      Files.writeString(golden, described + "\n", StandardCharsets.UTF_8);
-    }
-    assertThat(described)
-        .as(
-            "renaming a node or store breaks a running application; update the golden file on purpose")
-        .isEqualTo(Files.readString(golden, StandardCharsets.UTF_8).trim());
+        TopologyTests.assertUnchanged(
+            StatusViewTopology.build(new StreamsBuilder(), topics), "status-view-topology.txt");
     assertThat(described)
         .contains(StatusViewTopology.STORE)
         .doesNotContain(ReconciliationTopology.STORE)
