@@ -17,12 +17,9 @@ import dev.renewal.events.ObservationSource;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.infra.EmbeddedStack;
 import dev.renewal.infra.kafka.EmbeddedKafka;
-import dev.renewal.infra.kafka.TopicProvisioner;
 import dev.renewal.infra.pebble.FaultyAcmeProxy;
 import dev.renewal.infra.pebble.PebbleServer;
 import dev.renewal.order.OrderServiceApp;
-import dev.renewal.registry.RestSchemaRegistryClient;
-import dev.renewal.serde.AvroSerdes;
 import dev.renewal.topics.Publisher;
 import dev.renewal.topics.Topic;
 import dev.renewal.topics.TopicReader;
@@ -39,7 +36,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -92,13 +88,9 @@ class ChallengeServiceIT {
   @BeforeEach
   void topics(TestInfo info) throws Exception {
     prefix = info.getTestMethod().orElseThrow().getName() + ".";
-    topics =
-        Topics.create(
-            new TopicSettings(prefix, 3, (short) 1, 3_600_000),
-            new AvroSerdes(new RestSchemaRegistryClient(stack.registryUrl()), true));
-    try (Admin admin = Admin.create(stack.clientProps())) {
-      TopicProvisioner.ensure(admin, topics.all(), (short) 1);
-    }
+    // A namespace of this test's own on the class's broker (EmbeddedStack.topics: same
+    // partitions, replication and retention as the stack's, every topic created).
+    topics = stack.topics(prefix);
     keyDir = work.resolve("keys-" + prefix);
   }
 

@@ -22,12 +22,9 @@ import dev.renewal.finalize.handler.CertificateKeys;
 import dev.renewal.finalize.handler.FinalizeHandler;
 import dev.renewal.infra.EmbeddedStack;
 import dev.renewal.infra.kafka.EmbeddedKafka;
-import dev.renewal.infra.kafka.TopicProvisioner;
 import dev.renewal.infra.pebble.FaultyAcmeProxy;
 import dev.renewal.infra.pebble.PebbleServer;
 import dev.renewal.order.OrderServiceApp;
-import dev.renewal.registry.RestSchemaRegistryClient;
-import dev.renewal.serde.AvroSerdes;
 import dev.renewal.topics.CompactedStore;
 import dev.renewal.topics.Publisher;
 import dev.renewal.topics.Topic;
@@ -50,7 +47,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Future;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -105,13 +101,9 @@ class FinalizeServiceIT {
   @BeforeEach
   void topics(TestInfo info) throws Exception {
     prefix = info.getTestMethod().orElseThrow().getName() + ".";
-    topics =
-        Topics.create(
-            new TopicSettings(prefix, 3, (short) 1, 3_600_000),
-            new AvroSerdes(new RestSchemaRegistryClient(stack.registryUrl()), true));
-    try (Admin admin = Admin.create(stack.clientProps())) {
-      TopicProvisioner.ensure(admin, topics.all(), (short) 1);
-    }
+    // A namespace of this test's own on the class's broker (EmbeddedStack.topics: same
+    // partitions, replication and retention as the stack's, every topic created).
+    topics = stack.topics(prefix);
     dir = work.resolve(prefix);
   }
 

@@ -17,13 +17,10 @@ import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.Stage;
 import dev.renewal.infra.EmbeddedStack;
-import dev.renewal.infra.kafka.TopicProvisioner;
 import dev.renewal.infra.pebble.PebbleServer;
 import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.order.acme.Acme4jOrderGateway;
 import dev.renewal.order.handler.RequestHandler;
-import dev.renewal.registry.RestSchemaRegistryClient;
-import dev.renewal.serde.AvroSerdes;
 import dev.renewal.topics.CompactedStore;
 import dev.renewal.topics.DeadLetter;
 import dev.renewal.topics.Publisher;
@@ -49,7 +46,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -113,13 +109,9 @@ class OrderServiceIT {
   @BeforeEach
   void topics(TestInfo info) throws Exception {
     prefix = info.getTestMethod().orElseThrow().getName() + ".";
-    topics =
-        Topics.create(
-            new TopicSettings(prefix, 3, (short) 1, 3_600_000),
-            new AvroSerdes(new RestSchemaRegistryClient(stack.registryUrl()), true));
-    try (Admin admin = Admin.create(stack.clientProps())) {
-      TopicProvisioner.ensure(admin, topics.all(), (short) 1);
-    }
+    // A namespace of this test's own on the class's broker (EmbeddedStack.topics: same
+    // partitions, replication and retention as the stack's, every topic created).
+    topics = stack.topics(prefix);
     keyDir = work.resolve("keys-" + prefix);
   }
 
