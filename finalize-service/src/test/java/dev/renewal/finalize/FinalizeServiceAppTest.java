@@ -1,7 +1,10 @@
 package dev.renewal.finalize;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.renewal.config.ConfigException;
+import dev.renewal.config.Settings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -9,6 +12,7 @@ import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The status view's own Streams application: what its consumers and commits are given. */
 class FinalizeServiceAppTest {
@@ -35,6 +39,24 @@ class FinalizeServiceAppTest {
     assertThat(consumer.get(ConsumerConfig.ISOLATION_LEVEL_CONFIG)).isEqualTo("read_committed");
     assertThat(consumer.get(ConsumerConfig.FETCH_MIN_BYTES_CONFIG)).isEqualTo(64 * 1024);
     assertThat(consumer.get(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG)).isEqualTo(500);
+  }
+
+  @Test
+  void aRetentionShorterThanTwiceTheGraceIsRefusedBeforeAnythingStarts(@TempDir Path dir) {
+    Settings settings =
+        Settings.of(
+            Map.of(
+                "kafka.bootstrap.servers", "127.0.0.1:1",
+                "ca.profiles", "pebble",
+                "ca.pebble.directory.url", "https://127.0.0.1:14000/dir",
+                "acme.key.dir", dir.resolve("keys").toString(),
+                "finalize.state.dir", dir.resolve("state").toString(),
+                "finalize.grace", "10m",
+                "finalize.retention", "15m"));
+    assertThatThrownBy(() -> FinalizeServiceApp.start(settings))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("finalize.retention = '15m'")
+        .hasMessageContaining("at least twice finalize.grace");
   }
 
   @Test
