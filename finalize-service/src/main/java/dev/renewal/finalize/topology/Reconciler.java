@@ -296,11 +296,15 @@ final class Reconciler implements Processor<String, ReconciliationInput, String,
         waiting.remove(requestId);
         continue;
       }
-      Map<String, AuthorizationEvidence> evidence = new HashMap<>(state.getAuthorizations());
+      Map<String, AuthorizationEvidence> before = state.getAuthorizations();
+      Map<String, AuthorizationEvidence> evidence = new HashMap<>(before);
       for (String url : List.copyOf(evidence.keySet())) {
         if (evidence.get(url).getDecision() == Decision.WAITING) {
           decide(requestId, url, evidence, now);
         }
+      }
+      if (evidence.equals(before)) {
+        continue; // still within its grace: nothing to write
       }
       state.setAuthorizations(evidence);
       decideOrder(state, now);
