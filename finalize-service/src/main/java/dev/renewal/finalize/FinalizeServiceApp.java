@@ -127,17 +127,14 @@ public final class FinalizeServiceApp implements AutoCloseable {
     r.done();
     ServiceMetrics metrics = new ServiceMetrics(SERVICE);
 
-    Properties props = new Properties();
-    props.putAll(ctx.kafka());
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
-    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, (int) commit.toMillis());
-    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) ctx.topics().replicationFactor());
-    props.putIfAbsent(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
-    // The reconciliation does not depend on the order between its input topics (every rule
-    // holds for any arrival order), so a task never idles waiting for an empty partition.
-    props.putIfAbsent(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, -1L);
+    Properties props =
+        streamsProps(
+            ctx.kafka(),
+            ctx.topics().replicationFactor(),
+            applicationId,
+            stateDir,
+            commit,
+            StreamsConfig.EXACTLY_ONCE_V2);
     KafkaStreams streams =
         new KafkaStreams(
             ReconciliationTopology.build(
@@ -212,21 +209,37 @@ public final class FinalizeServiceApp implements AutoCloseable {
       String applicationId,
       Path stateDir,
       Duration commit) {
-    Properties props = new Properties();
-    props.putAll(kafka);
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
-    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
-    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, (int) commit.toMillis());
-    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) replicationFactor);
-    props.putIfAbsent(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
-    props.putIfAbsent(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, -1L);
+    Properties props =
+        streamsProps(
+            kafka, replicationFactor, applicationId, stateDir, commit, StreamsConfig.AT_LEAST_ONCE);
     props.put(
         StreamsConfig.consumerPrefix(ConsumerConfig.ISOLATION_LEVEL_CONFIG), "read_committed");
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MIN_BYTES_CONFIG), 64 * 1024);
     props.put(
         StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG),
         (int) Math.max(1, Math.min(500, commit.toMillis() / 2)));
+    return props;
+  }
+
+  /** What both Streams applications of this service are given. */
+  private static Properties streamsProps(
+      Map<String, Object> kafka,
+      short replicationFactor,
+      String applicationId,
+      Path stateDir,
+      Duration commit,
+      String guarantee) {
+    Properties props = new Properties();
+    props.putAll(kafka);
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, (int) commit.toMillis());
+    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) replicationFactor);
+    props.putIfAbsent(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+    // Neither application depends on the order between its input topics (every rule holds for
+    // any arrival order), so a task never idles waiting for an empty partition.
+    props.putIfAbsent(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, -1L);
     return props;
   }
 

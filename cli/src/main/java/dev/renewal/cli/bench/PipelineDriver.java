@@ -44,8 +44,8 @@ public final class PipelineDriver implements AutoCloseable {
   /**
    * No outcome for this long while requests are outstanding means the CA stopped answering. A live
    * local Pebble gives the pipeline an outcome every few hundred milliseconds at most (the first of
-   * 200 at once in 2-4 s); a wedged one gives none, and each wedge cost 90 s until 2026-11-27, when
-   * this was 90 s.
+   * 200 at once in 2-4 s); a wedged one gives none. It was 90 s until 2026-11-27: each wedge cost
+   * three times as long.
    */
   public static final Duration STALLED = Duration.ofSeconds(30);
 
