@@ -10,6 +10,7 @@ import dev.renewal.acme.RetryPolicy;
 import dev.renewal.events.AcmeStatus;
 import dev.renewal.events.CertificateIssued;
 import dev.renewal.events.FinalizeRecord;
+import dev.renewal.events.FinalizeState;
 import dev.renewal.events.OrderPlaced;
 import dev.renewal.events.OrderReady;
 import dev.renewal.events.Problem;
@@ -39,6 +40,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -63,9 +65,9 @@ class FinalizeHandlerTest {
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
   private final AvroSerdes serdes = new AvroSerdes(new InMemorySchemaRegistryClient(), true);
   private final Topics topics = Topics.create(new TopicSettings("", 3, (short) 1, 1000), serdes);
-  private final MockProducer<byte[], byte[]> producer =
+  private MockProducer<byte[], byte[]> producer =
       new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
-  private final Publisher publisher = new Publisher(producer);
+  private Publisher publisher = new Publisher(producer);
   private final ScriptedCa ca = new ScriptedCa();
 
   @AfterEach
@@ -230,6 +232,50 @@ class FinalizeHandlerTest {
     assertThat(Files.readString(dir.resolve("out/shop/fullchain.pem"))).isEqualTo("LEAF\nISSUER\n");
     assertThat(Files.readString(dir.resolve("out/shop/privkey.pem"))).contains("PRIVATE KEY");
     assertThat(Files.exists(dir.resolve("keys/shop/" + ID + ".key"))).isTrue();
+  }
+
+  @Test
+  void theFinalizeCallDoesNotWaitForTheFinalizingRecordWhichStillPrecedesDone() throws Exception {
+    // Sends complete only when this test says so.
+    producer =
+        new MockProducer<>(false, null, new ByteArraySerializer(), new ByteArraySerializer());
+    publisher = new Publisher(producer);
+    ca.statuses.addAll(List.of(status(AcmeStatus.READY), status(AcmeStatus.VALID)));
+    CompletableFuture<Void> handled = handler(Duration.ofMinutes(1)).handle(ID, ready());
+    assertThat(producer.completeNext()).as("the NEW record").isTrue();
+    handled.get(5, TimeUnit.SECONDS);
+
+    // FINALIZING is sent and not acknowledged: the finalize call goes ahead all the same.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!finalizeCalled() && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(finalizeCalled()).isTrue();
+    assertThat(sent("acme.finalize.records", FinalizeRecord.class))
+        .extracting(FinalizeRecord::getState)
+        .containsExactly(FinalizeState.NEW, FinalizeState.FINALIZING);
+
+    // Acknowledged from here on: the certificate is announced and the record ends DONE, after
+    // FINALIZING.
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (sent("acme.finalize.records", FinalizeRecord.class).size() < 3
+        && System.nanoTime() < deadline) {
+      producer.completeNext();
+      Thread.sleep(5);
+    }
+    while (producer.completeNext()) {
+      // the rest
+    }
+    assertThat(sent("certificate.issued", CertificateIssued.class)).hasSize(1);
+    assertThat(sent("acme.finalize.records", FinalizeRecord.class))
+        .extracting(FinalizeRecord::getState)
+        .containsExactly(FinalizeState.NEW, FinalizeState.FINALIZING, FinalizeState.DONE);
+  }
+
+  private boolean finalizeCalled() {
+    synchronized (ca) {
+      return ca.calls.contains("finalize");
+    }
   }
 
   @Test
