@@ -59,12 +59,12 @@ public final class ServiceMetrics {
 
   /** Adds one to the counter {@code renewal.<name>} with the given tag key/value pairs. */
   public void count(String name, String... tags) {
-    registry.counter(PREFIX + name, tags).increment();
+    add(name, 1, tags);
   }
 
-  /** Adds {@code amount} to the counter {@code renewal.<name>}. */
-  public void add(String name, long amount) {
-    registry.counter(PREFIX + name).increment(amount);
+  /** Adds {@code amount} to the counter {@code renewal.<name>} with the given tag pairs. */
+  public void add(String name, long amount, String... tags) {
+    registry.counter(PREFIX + name, tags).increment(amount);
   }
 
   /** A renewal failed at {@code stage} with a problem of {@code problemType}. */
