@@ -163,7 +163,7 @@ public final class ChallengeServiceApp implements AutoCloseable {
             new Acme4jAuthorizationGateway(ctx.sessions(), ctx.accounts()),
             records,
             http01,
-            new SelfCheck(selfCheckBase, selfCheckTimeout, pacers.scheduler()),
+            new SelfCheck(selfCheckBase, selfCheckTimeout, pacers.scheduler(), http01),
             dns,
             txt,
             propagation,

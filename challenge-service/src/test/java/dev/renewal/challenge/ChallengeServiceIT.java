@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.renewal.challenge.handler.SelfCheck;
 import dev.renewal.challenge.http01.Http01Responder;
 import dev.renewal.challenge.http01.Http01Responses;
 import dev.renewal.config.Settings;
@@ -34,6 +35,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -256,6 +260,44 @@ class ChallengeServiceIT {
     assertThat(responderB.served())
         .as("Pebble fetched the token from instance B")
         .isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
+  void theSelfCheckAsksTheResponderOnceTheTokenIsReadAndNotBefore() throws Exception {
+    Publisher publisher = keep(Publisher.create(stack.clientProps(), "self-check"));
+    Http01Responses responses =
+        keep(
+            new Http01Responses(topics.http01Responses, publisher, stack.clientProps())
+                .start(WAIT));
+    Http01Responder responder = keep(Http01Responder.start("127.0.0.1", 0, responses::get));
+    ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+    keep(scheduler::shutdownNow);
+    SelfCheck selfCheck =
+        new SelfCheck(
+            URI.create("http://127.0.0.1:" + responder.port()),
+            Duration.ofSeconds(1),
+            scheduler,
+            responses);
+
+    CompletableFuture<Void> read = responses.whenRead("tok_A", "tok_A.right");
+    CompletableFuture<Boolean> checked = selfCheck.await("tok_A", "tok_A.right");
+    publisher.send(topics.http01Responses, "tok_A", "tok_A.wrong").get();
+    publisher.send(topics.http01Responses, "tok_B", "tok_B.other").get();
+    assertThat(responses.whenRead("tok_B", "tok_B.other")).succeedsWithin(WAIT);
+    assertThat(read).as("another value of the token is not the one awaited").isNotDone();
+    assertThat(checked).isNotDone();
+    publisher.send(topics.http01Responses, "tok_A", "tok_A.right").get();
+
+    assertThat(read).succeedsWithin(WAIT);
+    assertThat(checked).succeedsWithin(WAIT).isEqualTo(true);
+    assertThat(responses.whenRead("tok_A", "tok_A.right")).as("a value already read").isDone();
+    assertThat(responder.served()).as("one request, answered").isEqualTo(1);
+    assertThat(responder.notFound()).as("no request before the token was there").isZero();
+
+    // A token that never comes: false at the timeout, and the responder was never asked.
+    assertThat(selfCheck.await("tok_never", "tok_never.v")).succeedsWithin(WAIT).isEqualTo(false);
+    assertThat(responder.notFound()).isZero();
+    assertThat(responder.served()).isEqualTo(1);
   }
 
   @Test

@@ -121,6 +121,7 @@ public final class Http01Responder implements AutoCloseable {
   @Override
   public void close() {
     server.stop(0);
+    LOGGER.info("http-01 responder stopped: served={} notFound={}", served.get(), notFound.get());
     executor.shutdown();
     try {
       executor.awaitTermination(2, TimeUnit.SECONDS);

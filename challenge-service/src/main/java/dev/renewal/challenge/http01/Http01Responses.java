@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -33,6 +34,12 @@ public final class Http01Responses implements AutoCloseable {
   private final Topic<String, String> topic;
   private final Publisher publisher;
   private final Map<String, String> byToken = new ConcurrentHashMap<>();
+
+  /** Who waits for which token to be read with which value ({@link #whenRead}). */
+  private final Map<String, List<Waiter>> waiters = new ConcurrentHashMap<>();
+
+  private record Waiter(String keyAuthorization, CompletableFuture<Void> read) {}
+
   private final KafkaConsumer<String, String> consumer;
   private final Thread thread;
   private final CountDownLatch caughtUp = new CountDownLatch(1);
@@ -80,6 +87,7 @@ public final class Http01Responses implements AutoCloseable {
             byToken.remove(r.key());
           } else {
             byToken.put(r.key(), r.value());
+            wake(r.key());
           }
         }
         if (caughtUp.getCount() > 0
@@ -99,6 +107,53 @@ public final class Http01Responses implements AutoCloseable {
   /** The key authorization for {@code token}, if any instance published it. */
   public Optional<String> get(String token) {
     return Optional.ofNullable(byToken.get(token));
+  }
+
+  /**
+   * Completes once this instance has read {@code keyAuthorization} for {@code token} from the topic
+   * (at once if it already has), i.e. once its responder answers with it. Lets the self-check ask
+   * the responder over HTTP when the answer is there instead of asking until it is. Never completes
+   * if the value is not read: callers bound the wait ({@link #forget} afterwards).
+   */
+  public CompletableFuture<Void> whenRead(String token, String keyAuthorization) {
+    CompletableFuture<Void> read = new CompletableFuture<>();
+    waiters
+        .computeIfAbsent(token, t -> new CopyOnWriteArrayList<>())
+        .add(new Waiter(keyAuthorization, read));
+    // Registered first, checked second: a value read in between completes it either way.
+    wake(token);
+    return read;
+  }
+
+  /** Stops waiting for {@code read} (a future {@link #whenRead} returned), e.g. after a timeout. */
+  public void forget(String token, CompletableFuture<Void> read) {
+    waiters.computeIfPresent(
+        token,
+        (t, list) -> {
+          list.removeIf(w -> w.read() == read);
+          return list.isEmpty() ? null : list;
+        });
+  }
+
+  private void wake(String token) {
+    String value = byToken.get(token);
+    if (value == null || !waiters.containsKey(token)) {
+      return;
+    }
+    List<Waiter> woken = new ArrayList<>();
+    waiters.computeIfPresent(
+        token,
+        (t, list) -> {
+          for (Waiter w : list) {
+            if (w.keyAuthorization().equals(value)) {
+              woken.add(w);
+            }
+          }
+          list.removeAll(woken);
+          return list.isEmpty() ? null : list;
+        });
+    // Completed outside the map's lock: what depends on them runs here.
+    woken.forEach(w -> w.read().complete(null));
   }
 
   /** Publishes {@code keyAuthorization} for {@code token}; completes when the broker has it. */
