@@ -31,6 +31,8 @@ class BenchCommandIT {
             "2",
             "--concurrency",
             "2",
+            "--rounds",
+            "2",
             "--work-dir",
             work.resolve("bench").toString());
     assertThat(out)
@@ -43,7 +45,15 @@ class BenchCommandIT {
         .containsPattern("broker work per certificate, 8 at once: [0-9.]+ requests")
         .containsPattern("records +.*renewal\\.requested 1\\.0")
         .contains("throughput >= 0.8x direct")
-        .contains("p50 one in flight <= 5x direct");
+        .contains("p50 one in flight <= 5x direct")
+        .contains("targets (medians of 2 rounds)")
+        .containsPattern(
+            "(?m)^  1 +[0-9.]+ / [0-9.]+ certs/s +[0-9.]+x +[0-9]+ / [0-9]+ ms +[0-9.]+x$")
+        .containsPattern(
+            "(?m)^  2 +[0-9.]+ / [0-9.]+ certs/s +[0-9.]+x +[0-9]+ / [0-9]+ ms +[0-9.]+x$")
+        .containsPattern("(?m)^  median +[0-9.]+x +[0-9.]+x$");
+    // Every round's pipeline phases ran in topics of their own.
+    assertThat(out).contains("(round 1 of 2)").contains("(round 2 of 2)");
     // Both clients issued all eight, and the throughputs are real numbers.
     Matcher issued =
         Pattern.compile("issued / failed\\s+(\\d+) / (\\d+)\\s+(\\d+) / (\\d+)").matcher(out);
