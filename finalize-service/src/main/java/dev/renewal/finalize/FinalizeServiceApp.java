@@ -144,7 +144,8 @@ public final class FinalizeServiceApp implements AutoCloseable {
                 grace,
                 Duration.ofSeconds(1),
                 retention,
-                metrics),
+                metrics,
+                commit),
             props);
     streams.start();
     KafkaStreams status =

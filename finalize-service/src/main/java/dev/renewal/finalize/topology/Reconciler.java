@@ -56,6 +56,7 @@ final class Reconciler implements Processor<String, ReconciliationInput, String,
   private final Duration punctuateEvery;
   private final Duration retention;
   private final ServiceMetrics metrics;
+  private final DecisionCommits commits;
   private final Set<String> waiting = new HashSet<>();
   private ProcessorContext<String, SpecificRecord> context;
   private KeyValueStore<String, ReconciliationState> store;
@@ -65,12 +66,21 @@ final class Reconciler implements Processor<String, ReconciliationInput, String,
       Duration grace,
       Duration punctuateEvery,
       Duration retention,
-      ServiceMetrics metrics) {
+      ServiceMetrics metrics,
+      DecisionCommits commits) {
     this.storeName = storeName;
     this.grace = grace;
     this.punctuateEvery = punctuateEvery;
     this.retention = retention;
     this.metrics = metrics;
+    this.commits = commits;
+  }
+
+  /** An order decision was forwarded: commit at once if decisions are sparse (DecisionCommits). */
+  private void commitIfSparse(long now) {
+    if (commits.decided(now)) {
+      context.commit();
+    }
   }
 
   /** How often the retention sweep runs: a tenth of the retention, between 1 s and 1 h. */
@@ -259,6 +269,7 @@ final class Reconciler implements Processor<String, ReconciliationInput, String,
         state.setOrderDecided(true);
         metrics.failed(Stage.AUTHORIZATION, problem.getType());
         context.forward(new Record<>(state.getRequestId(), failed, now));
+        commitIfSparse(now);
         return;
       }
     }
@@ -286,6 +297,7 @@ final class Reconciler implements Processor<String, ReconciliationInput, String,
       metrics.count("orders.ready");
       metrics.stageLatency("ready", placed.getOccurredAt(), ready.getOccurredAt());
       context.forward(new Record<>(state.getRequestId(), ready, now));
+      commitIfSparse(now);
     }
   }
 

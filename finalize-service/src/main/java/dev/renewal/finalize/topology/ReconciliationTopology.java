@@ -32,7 +32,10 @@ public final class ReconciliationTopology {
 
   private ReconciliationTopology() {}
 
-  /** The topology with metrics of its own and a retention of {@code retention} (for tests). */
+  /**
+   * The topology with metrics of its own, a retention of {@code retention} and the default commit
+   * interval, 100 ms (for tests).
+   */
   public static Topology build(
       StreamsBuilder builder,
       Topics topics,
@@ -47,12 +50,14 @@ public final class ReconciliationTopology {
         grace,
         punctuateEvery,
         retention,
-        new ServiceMetrics("finalize-service"));
+        new ServiceMetrics("finalize-service"),
+        Duration.ofMillis(100));
   }
 
   /**
    * The topology; its decisions are counted in {@code metrics}. A request's state is deleted from
-   * the store once it has not changed for {@code retention}.
+   * the store once it has not changed for {@code retention}. An order decision that comes at least
+   * {@code commitInterval} after the previous one is committed at once ({@link DecisionCommits}).
    */
   public static Topology build(
       StreamsBuilder builder,
@@ -61,7 +66,9 @@ public final class ReconciliationTopology {
       Duration grace,
       Duration punctuateEvery,
       Duration retention,
-      ServiceMetrics metrics) {
+      ServiceMetrics metrics,
+      Duration commitInterval) {
+    DecisionCommits commits = new DecisionCommits(commitInterval);
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(STORE),
@@ -98,7 +105,7 @@ public final class ReconciliationTopology {
         observations
             .merge(orders, Named.as("inputs"))
             .process(
-                () -> new Reconciler(STORE, grace, punctuateEvery, retention, metrics),
+                () -> new Reconciler(STORE, grace, punctuateEvery, retention, metrics, commits),
                 Named.as("reconcile"),
                 STORE);
 

@@ -14,16 +14,12 @@ import dev.renewal.events.ReconciliationInput;
 import dev.renewal.events.ReconciliationState;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.metrics.ServiceMetrics;
-import dev.renewal.registry.InMemorySchemaRegistryClient;
-import dev.renewal.serde.AvroSerdes;
 import java.time.Duration;
 import java.util.List;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,29 +27,20 @@ import org.junit.jupiter.api.Test;
  * wait begun before a restart still ends when its grace passes.
  */
 class ReconcilerRestartTest {
-  private final AvroSerdes serdes = new AvroSerdes(new InMemorySchemaRegistryClient(), true);
-
-  private static Reconciler reconciler() {
+  static Reconciler reconciler() {
     return new Reconciler(
         ReconciliationTopology.STORE,
         GRACE,
         Duration.ofSeconds(1),
         RETENTION,
-        new ServiceMetrics("finalize-service"));
+        new ServiceMetrics("finalize-service"),
+        new DecisionCommits(Duration.ofMillis(100)));
   }
 
   @Test
   void aWaitBegunBeforeARestartEndsWhenItsGracePasses() throws Exception {
-    KeyValueStore<String, ReconciliationState> store =
-        Stores.keyValueStoreBuilder(
-                Stores.inMemoryKeyValueStore(ReconciliationTopology.STORE),
-                Serdes.String(),
-                serdes.value(ReconciliationState.class))
-            .withLoggingDisabled()
-            .build();
     MockProcessorContext<String, SpecificRecord> before = new MockProcessorContext<>();
-    store.init(before.getStateStoreContext(), store);
-    before.addStateStore(store);
+    KeyValueStore<String, ReconciliationState> store = TopologyTests.reconciliationStore(before);
     Reconciler first = reconciler();
     first.init(before);
     before.setCurrentSystemTimeMs(1_000);

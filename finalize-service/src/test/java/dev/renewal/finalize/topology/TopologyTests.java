@@ -2,6 +2,9 @@ package dev.renewal.finalize.topology;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.renewal.events.ReconciliationState;
+import dev.renewal.registry.InMemorySchemaRegistryClient;
+import dev.renewal.serde.AvroSerdes;
 import dev.renewal.topics.Topic;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,12 +13,16 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Properties;
 import java.util.UUID;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
 
 /** What the topology tests share: a driver, typed topics, the golden description. */
 final class TopologyTests {
@@ -28,6 +35,25 @@ final class TopologyTests {
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
     return new TopologyTestDriver(topology, props, Instant.parse("2026-11-27T00:00:00Z"));
+  }
+
+  /**
+   * The reconciliation store, in memory and without a changelog, registered with {@code context}:
+   * for a {@link Reconciler} driven by a {@code MockProcessorContext}.
+   */
+  static KeyValueStore<String, ReconciliationState> reconciliationStore(
+      MockProcessorContext<String, SpecificRecord> context) {
+    AvroSerdes serdes = new AvroSerdes(new InMemorySchemaRegistryClient(), true);
+    KeyValueStore<String, ReconciliationState> store =
+        Stores.keyValueStoreBuilder(
+                Stores.inMemoryKeyValueStore(ReconciliationTopology.STORE),
+                Serdes.String(),
+                serdes.value(ReconciliationState.class))
+            .withLoggingDisabled()
+            .build();
+    store.init(context.getStateStoreContext(), store);
+    context.addStateStore(store);
+    return store;
   }
 
   static <V> TestInputTopic<String, V> input(TopologyTestDriver driver, Topic<String, V> topic) {
