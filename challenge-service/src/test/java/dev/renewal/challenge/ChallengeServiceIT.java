@@ -15,130 +15,60 @@ import dev.renewal.events.ChallengeObserved;
 import dev.renewal.events.ChallengeRecord;
 import dev.renewal.events.ChallengeType;
 import dev.renewal.events.ObservationSource;
-import dev.renewal.events.RenewalRequested;
-import dev.renewal.infra.EmbeddedStack;
 import dev.renewal.infra.kafka.EmbeddedKafka;
 import dev.renewal.infra.pebble.FaultyAcmeProxy;
-import dev.renewal.infra.pebble.PebbleServer;
+import dev.renewal.infra.testing.StackFixture;
 import dev.renewal.order.OrderServiceApp;
 import dev.renewal.topics.Publisher;
 import dev.renewal.topics.Topic;
 import dev.renewal.topics.TopicReader;
-import dev.renewal.topics.TopicSettings;
-import dev.renewal.topics.Topics;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * challenge-service with order-service, on the real broker, against Pebble with real HTTP-01 and
- * DNS-01 validation (pebble-challtestsrv resolves every name to 127.0.0.1).
+ * DNS-01 validation (fx.pebble("pebble")-challtestsrv resolves every name to 127.0.0.1).
  */
 class ChallengeServiceIT {
   private static final Duration WAIT = Duration.ofSeconds(60);
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @TempDir static Path work;
-  static EmbeddedStack stack;
-  static PebbleServer pebble;
-  static int httpPort;
-
-  String prefix;
-  Topics topics;
-  Path keyDir;
-  final List<AutoCloseable> closeables = new ArrayList<>();
-
-  @BeforeAll
-  static void start() throws Exception {
-    stack =
-        EmbeddedStack.start(
-            work.resolve("stack"), 0, 0, new TopicSettings("", 3, (short) 1, 3_600_000));
-    httpPort = EmbeddedKafka.freePort();
-    pebble =
-        PebbleServer.start(
-            PebbleServer.Options.defaults(work.resolve("pebble"), httpPort)
-                .withEnvironment(Map.of("PEBBLE_AUTHZREUSE", "0")));
-  }
-
-  @AfterAll
-  static void stop() {
-    if (pebble != null) {
-      pebble.close();
-    }
-    if (stack != null) {
-      stack.close();
-    }
-  }
-
-  @BeforeEach
-  void topics(TestInfo info) throws Exception {
-    prefix = info.getTestMethod().orElseThrow().getName() + ".";
-    // A namespace of this test's own on the class's broker (EmbeddedStack.topics: same
-    // partitions, replication and retention as the stack's, every topic created).
-    topics = stack.topics(prefix);
-    keyDir = work.resolve("keys-" + prefix);
-  }
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      closeables.get(i).close();
-    }
-    closeables.clear();
-  }
+  @RegisterExtension
+  static final StackFixture fx =
+      StackFixture.create().pebble("pebble", Map.of("PEBBLE_AUTHZREUSE", "0"));
 
   private Map<String, String> settings(URI directory, Path trust) {
-    Map<String, String> s = new HashMap<>();
-    s.put("kafka.bootstrap.servers", stack.bootstrapServers());
-    s.put("registry.url", stack.registryUrl().toString());
-    s.put("topics.prefix", prefix);
-    s.put("ca.profiles", "pebble");
-    s.put("ca.pebble.directory.url", directory.toString());
-    s.put("ca.pebble.trust.pem", trust.toString());
-    s.put("ca.pebble.terms.agreed", "true");
+    Map<String, String> s = fx.settings(directory, trust);
     s.put("ca.pebble.retry.budget", "20s");
-    s.put("acme.key.dir", keyDir.toString());
-    s.put("order.group.id", "order-" + prefix);
-    s.put("challenge.group.id", "challenge-" + prefix);
+    s.put("acme.key.dir", fx.work().resolve("keys-" + fx.prefix()).toString());
+    s.put("order.group.id", "order-" + fx.prefix());
+    s.put("challenge.group.id", "challenge-" + fx.prefix());
     s.put("challenge.http01.host", "127.0.0.1");
-    s.put("challenge.http01.port", String.valueOf(httpPort));
+    s.put("challenge.http01.port", String.valueOf(fx.httpPort("pebble")));
     return s;
   }
 
   private Map<String, String> settings() {
-    return settings(pebble.directoryUrl(), pebble.trustPem());
-  }
-
-  private <T extends AutoCloseable> T keep(T closeable) {
-    closeables.add(closeable);
-    return closeable;
+    return settings(fx.pebble("pebble").directoryUrl(), fx.pebble("pebble").trustPem());
   }
 
   private OrderServiceApp orderService(Map<String, String> s) {
-    return keep(OrderServiceApp.start(Settings.of(s)));
+    return fx.keep(OrderServiceApp.start(Settings.of(s)));
   }
 
   private ChallengeServiceApp challengeService(Map<String, String> s) {
-    ChallengeServiceApp app = keep(ChallengeServiceApp.start(Settings.of(s)));
+    ChallengeServiceApp app = fx.keep(ChallengeServiceApp.start(Settings.of(s)));
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (!app.ready() && System.nanoTime() < deadline) {
       Thread.onSpinWait();
@@ -146,33 +76,13 @@ class ChallengeServiceIT {
     return app;
   }
 
-  private String publish(ChallengeType type, String... names) throws Exception {
-    String id = UUID.randomUUID().toString();
-    Publisher publisher = keep(Publisher.create(stack.clientProps(), "it"));
-    publisher
-        .send(
-            topics.renewalRequested,
-            id,
-            RenewalRequested.newBuilder()
-                .setEventId(UUID.randomUUID().toString())
-                .setRequestId(id)
-                .setOccurredAt(Instant.now())
-                .setCertificateName("c-" + id.substring(0, 8))
-                .setDnsNames(List.of(names))
-                .setChallengeType(type)
-                .setCaProfile("pebble")
-                .build())
-        .get();
-    return id;
-  }
-
   private <V> List<ConsumerRecord<String, V>> await(
       Topic<String, V> topic, Predicate<ConsumerRecord<String, V>> filter, int count) {
-    return new TopicReader(stack.clientProps()).await(topic, filter, count, WAIT);
+    return new TopicReader(fx.stack().clientProps()).await(topic, filter, count, WAIT);
   }
 
   private <V> List<ConsumerRecord<String, V>> readAll(Topic<String, V> topic) {
-    return new TopicReader(stack.clientProps()).readAll(topic, Duration.ofSeconds(10));
+    return new TopicReader(fx.stack().clientProps()).readAll(topic, Duration.ofSeconds(10));
   }
 
   private static Predicate<ConsumerRecord<String, AuthorizationObserved>> status(AcmeStatus s) {
@@ -184,10 +94,10 @@ class ChallengeServiceIT {
     Map<String, String> s = settings();
     orderService(s);
     ChallengeServiceApp challenges = challengeService(s);
-    String id = publish(ChallengeType.HTTP_01, "one.example", "two.example");
+    String id = fx.publish(ChallengeType.HTTP_01, "one.example", "two.example");
 
     List<ConsumerRecord<String, AuthorizationObserved>> valid =
-        await(topics.authorizationObserved, status(AcmeStatus.VALID), 2);
+        await(fx.topics().authorizationObserved, status(AcmeStatus.VALID), 2);
     assertThat(valid).hasSize(2);
     assertThat(valid)
         .extracting(r -> r.value().getIdentifier())
@@ -200,24 +110,24 @@ class ChallengeServiceIT {
     assertThat(valid).allSatisfy(r -> assertThat(r.value().getReused()).isFalse());
     List<ConsumerRecord<String, ChallengeObserved>> triggered =
         await(
-            topics.challengeObserved,
+            fx.topics().challengeObserved,
             r -> r.value().getSource() == ObservationSource.TRIGGER_RESPONSE,
             2);
     assertThat(triggered).hasSize(2);
-    assertThat(readAll(topics.renewalFailed)).isEmpty();
+    assertThat(readAll(fx.topics().renewalFailed)).isEmpty();
     assertThat(challenges.metrics().get("challenges.triggered")).isEqualTo(2);
     // Each token is removed (tombstoned) once its authorization is terminal.
     List<ConsumerRecord<String, String>> tokens =
-        new TopicReader(stack.clientProps())
-            .await(topics.http01Responses, r -> r.value() == null, 2, WAIT);
+        new TopicReader(fx.stack().clientProps())
+            .await(fx.topics().http01Responses, r -> r.value() == null, 2, WAIT);
     assertThat(tokens).hasSize(2);
     // The record ends with both authorizations DONE and their last statuses (written with DONE, in
     // one write); at most the order, then per authorization: the provisioning details with the
     // first observation, triggered, one processing observation, the last with DONE.
     List<ChallengeRecord> writes =
-        new TopicReader(stack.clientProps())
+        new TopicReader(fx.stack().clientProps())
                 .await(
-                    topics.challengeRecords,
+                    fx.topics().challengeRecords,
                     r ->
                         r.key().equals(id)
                             && r.value().getAuthorizations().stream()
@@ -234,7 +144,7 @@ class ChallengeServiceIT {
               assertThat(w.getLastChallengeStatus()).isEqualTo(AcmeStatus.VALID);
               assertThat(w.getToken()).isNotNull();
             });
-    assertThat(readAll(topics.challengeRecords).stream().filter(r -> r.key().equals(id)))
+    assertThat(readAll(fx.topics().challengeRecords).stream().filter(r -> r.key().equals(id)))
         .hasSizeLessThanOrEqualTo(1 + 2 * 4);
   }
 
@@ -245,18 +155,18 @@ class ChallengeServiceIT {
     a.put("challenge.http01.port", String.valueOf(EmbeddedKafka.freePort()));
     orderService(a);
     ChallengeServiceApp instanceA = challengeService(a);
-    Publisher publisherB = keep(Publisher.create(stack.clientProps(), "instance-b"));
+    Publisher publisherB = fx.keep(Publisher.create(fx.stack().clientProps(), "instance-b"));
     Http01Responses responsesB =
-        keep(
-            new Http01Responses(topics.http01Responses, publisherB, stack.clientProps())
+        fx.keep(
+            new Http01Responses(fx.topics().http01Responses, publisherB, fx.stack().clientProps())
                 .start(WAIT));
     Http01Responder responderB =
-        keep(Http01Responder.start("127.0.0.1", httpPort, responsesB::get));
+        fx.keep(Http01Responder.start("127.0.0.1", fx.httpPort("pebble"), responsesB::get));
 
-    publish(ChallengeType.HTTP_01, "other-instance.example");
+    fx.publish(ChallengeType.HTTP_01, "other-instance.example");
 
-    assertThat(await(topics.authorizationObserved, status(AcmeStatus.VALID), 1)).hasSize(1);
-    assertThat(instanceA.http01Port()).isNotEqualTo(httpPort);
+    assertThat(await(fx.topics().authorizationObserved, status(AcmeStatus.VALID), 1)).hasSize(1);
+    assertThat(instanceA.http01Port()).isNotEqualTo(fx.httpPort("pebble"));
     assertThat(responderB.served())
         .as("Pebble fetched the token from instance B")
         .isGreaterThanOrEqualTo(1);
@@ -264,14 +174,14 @@ class ChallengeServiceIT {
 
   @Test
   void theSelfCheckAsksTheResponderOnceTheTokenIsReadAndNotBefore() throws Exception {
-    Publisher publisher = keep(Publisher.create(stack.clientProps(), "self-check"));
+    Publisher publisher = fx.keep(Publisher.create(fx.stack().clientProps(), "self-check"));
     Http01Responses responses =
-        keep(
-            new Http01Responses(topics.http01Responses, publisher, stack.clientProps())
+        fx.keep(
+            new Http01Responses(fx.topics().http01Responses, publisher, fx.stack().clientProps())
                 .start(WAIT));
-    Http01Responder responder = keep(Http01Responder.start("127.0.0.1", 0, responses::get));
+    Http01Responder responder = fx.keep(Http01Responder.start("127.0.0.1", 0, responses::get));
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-    keep(scheduler::shutdownNow);
+    fx.keep(scheduler::shutdownNow);
     SelfCheck selfCheck =
         new SelfCheck(
             URI.create("http://127.0.0.1:" + responder.port()),
@@ -281,12 +191,12 @@ class ChallengeServiceIT {
 
     CompletableFuture<Void> read = responses.whenRead("tok_A", "tok_A.right");
     CompletableFuture<Boolean> checked = selfCheck.await("tok_A", "tok_A.right");
-    publisher.send(topics.http01Responses, "tok_A", "tok_A.wrong").get();
-    publisher.send(topics.http01Responses, "tok_B", "tok_B.other").get();
+    publisher.send(fx.topics().http01Responses, "tok_A", "tok_A.wrong").get();
+    publisher.send(fx.topics().http01Responses, "tok_B", "tok_B.other").get();
     assertThat(responses.whenRead("tok_B", "tok_B.other")).succeedsWithin(WAIT);
     assertThat(read).as("another value of the token is not the one awaited").isNotDone();
     assertThat(checked).isNotDone();
-    publisher.send(topics.http01Responses, "tok_A", "tok_A.right").get();
+    publisher.send(fx.topics().http01Responses, "tok_A", "tok_A.right").get();
 
     assertThat(read).succeedsWithin(WAIT);
     assertThat(checked).succeedsWithin(WAIT).isEqualTo(true);
@@ -303,16 +213,16 @@ class ChallengeServiceIT {
   @Test
   void aChallengeTriggerAnsweredInvalidIsEvidenceAndTheAuthorizationDecides() throws Exception {
     FaultyAcmeProxy proxy =
-        keep(FaultyAcmeProxy.start(pebble, work.resolve("proxy-keyfactor")))
+        fx.keep(FaultyAcmeProxy.start(fx.pebble("pebble"), fx.work().resolve("proxy-keyfactor")))
             .with(FaultyAcmeProxy.challengeTriggerAnswersInvalid());
     Map<String, String> s = settings(proxy.directoryUrl(), proxy.trustPem());
     orderService(s);
     ChallengeServiceApp challenges = challengeService(s);
-    publish(ChallengeType.HTTP_01, "keyfactor.example");
+    fx.publish(ChallengeType.HTTP_01, "keyfactor.example");
 
     ChallengeObserved trigger =
         await(
-                topics.challengeObserved,
+                fx.topics().challengeObserved,
                 r -> r.value().getSource() == ObservationSource.TRIGGER_RESPONSE,
                 1)
             .get(0)
@@ -321,10 +231,10 @@ class ChallengeServiceIT {
     assertThat(trigger.getProblem().getType())
         .isEqualTo("urn:ietf:params:acme:error:incorrectResponse");
     AuthorizationObserved valid =
-        await(topics.authorizationObserved, status(AcmeStatus.VALID), 1).get(0).value();
+        await(fx.topics().authorizationObserved, status(AcmeStatus.VALID), 1).get(0).value();
     assertThat(valid.getAuthorizationUrl()).isEqualTo(trigger.getAuthorizationUrl());
     assertThat(valid.getOccurredAt()).isAfterOrEqualTo(trigger.getOccurredAt());
-    assertThat(readAll(topics.renewalFailed)).isEmpty();
+    assertThat(readAll(fx.topics().renewalFailed)).isEmpty();
     assertThat(challenges.metrics().get("challenges.trigger.invalid")).isEqualTo(1);
     assertThat(proxy.challengeTriggers()).isEqualTo(1);
   }
@@ -333,7 +243,7 @@ class ChallengeServiceIT {
   void aRestartInTheMiddleOfPollingResumesPollingAndDoesNotTriggerAgain() throws Exception {
     AtomicBoolean hold = new AtomicBoolean(true);
     FaultyAcmeProxy proxy =
-        keep(FaultyAcmeProxy.start(pebble, work.resolve("proxy-restart")))
+        fx.keep(FaultyAcmeProxy.start(fx.pebble("pebble"), fx.work().resolve("proxy-restart")))
             .with(
                 exchange -> {
                   if (!hold.get() || !exchange.isAuthorizationRead() || exchange.status() != 200) {
@@ -349,7 +259,7 @@ class ChallengeServiceIT {
     Map<String, String> s = settings(proxy.directoryUrl(), proxy.trustPem());
     orderService(s);
     ChallengeServiceApp first = ChallengeServiceApp.start(Settings.of(s));
-    publish(ChallengeType.HTTP_01, "restart.example");
+    fx.publish(ChallengeType.HTTP_01, "restart.example");
     long deadline = System.nanoTime() + WAIT.toNanos();
     while ((proxy.challengeTriggers() < 1 || first.metrics().get("authorizations.polled") < 3)
         && System.nanoTime() < deadline) {
@@ -361,7 +271,7 @@ class ChallengeServiceIT {
     ChallengeServiceApp second = challengeService(s);
     hold.set(false);
     AuthorizationObserved valid =
-        await(topics.authorizationObserved, status(AcmeStatus.VALID), 1).get(0).value();
+        await(fx.topics().authorizationObserved, status(AcmeStatus.VALID), 1).get(0).value();
     assertThat(valid.getIdentifier()).isEqualTo("restart.example");
     assertThat(second.metrics().get("authorizations.resumed")).isEqualTo(1);
     assertThat(second.metrics().get("challenges.triggered")).isZero();
@@ -372,25 +282,25 @@ class ChallengeServiceIT {
   void aWildcardNameIsValidatedWithDns01ThroughChalltestsrv() throws Exception {
     Map<String, String> s = settings();
     s.put("challenge.dns.provider", "challtestsrv");
-    s.put("challenge.dns.challtestsrv.url", pebble.challtestsrvUrl().toString());
-    s.put("challenge.dns.resolver", pebble.dnsServer());
+    s.put("challenge.dns.challtestsrv.url", fx.pebble("pebble").challtestsrvUrl().toString());
+    s.put("challenge.dns.resolver", fx.pebble("pebble").dnsServer());
     orderService(s);
     challengeService(s);
-    publish(ChallengeType.DNS_01, "*.wild.example");
+    fx.publish(ChallengeType.DNS_01, "*.wild.example");
 
     AuthorizationObserved valid =
-        await(topics.authorizationObserved, status(AcmeStatus.VALID), 1).get(0).value();
+        await(fx.topics().authorizationObserved, status(AcmeStatus.VALID), 1).get(0).value();
     assertThat(valid.getWildcard()).isTrue();
     assertThat(valid.getIdentifier()).isEqualTo("wild.example");
     ChallengeObserved trigger =
         await(
-                topics.challengeObserved,
+                fx.topics().challengeObserved,
                 r -> r.value().getSource() == ObservationSource.TRIGGER_RESPONSE,
                 1)
             .get(0)
             .value();
     assertThat(trigger.getChallengeType()).isEqualTo(ChallengeType.DNS_01);
-    assertThat(readAll(topics.renewalFailed)).isEmpty();
+    assertThat(readAll(fx.topics().renewalFailed)).isEmpty();
   }
 
   private static FaultyAcmeProxy.Quirk authorizationsStayPending() {
@@ -408,22 +318,22 @@ class ChallengeServiceIT {
   @Test
   void anAuthorizationStillPendingAtItsDeadlineIsObservedAsTimedOut() throws Exception {
     FaultyAcmeProxy proxy =
-        keep(FaultyAcmeProxy.start(pebble, work.resolve("proxy-deadline")))
+        fx.keep(FaultyAcmeProxy.start(fx.pebble("pebble"), fx.work().resolve("proxy-deadline")))
             .with(authorizationsStayPending());
     Map<String, String> s = settings(proxy.directoryUrl(), proxy.trustPem());
     s.put("ca.pebble.authorization.deadline", "3s");
     orderService(s);
     challengeService(s);
-    publish(ChallengeType.HTTP_01, "slow.example");
+    fx.publish(ChallengeType.HTTP_01, "slow.example");
 
     AuthorizationObserved timedOut =
-        await(topics.authorizationObserved, status(AcmeStatus.TIMED_OUT), 1).get(0).value();
+        await(fx.topics().authorizationObserved, status(AcmeStatus.TIMED_OUT), 1).get(0).value();
     assertThat(timedOut.getSource()).isEqualTo(ObservationSource.DEADLINE);
     assertThat(timedOut.getProblem().getType())
         .isEqualTo("urn:renewal:problem:authorization-timeout");
     assertThat(
-            new TopicReader(stack.clientProps())
-                .await(topics.http01Responses, r -> r.value() == null, 1, WAIT))
+            new TopicReader(fx.stack().clientProps())
+                .await(fx.topics().http01Responses, r -> r.value() == null, 1, WAIT))
         .as("the token is removed after the deadline")
         .hasSize(1);
   }
@@ -431,7 +341,7 @@ class ChallengeServiceIT {
   @Test
   void aChallengeTypeTheCaDoesNotOfferFailsClearly() throws Exception {
     FaultyAcmeProxy proxy =
-        keep(FaultyAcmeProxy.start(pebble, work.resolve("proxy-no-http01")))
+        fx.keep(FaultyAcmeProxy.start(fx.pebble("pebble"), fx.work().resolve("proxy-no-http01")))
             .with(
                 exchange -> {
                   if (!exchange.isAuthorizationRead() || exchange.status() != 200) {
@@ -452,9 +362,9 @@ class ChallengeServiceIT {
     Map<String, String> s = settings(proxy.directoryUrl(), proxy.trustPem());
     orderService(s);
     challengeService(s);
-    String id = publish(ChallengeType.HTTP_01, "dns-only.example");
+    String id = fx.publish(ChallengeType.HTTP_01, "dns-only.example");
 
-    var failed = await(topics.renewalFailed, r -> r.key().equals(id), 1).get(0).value();
+    var failed = await(fx.topics().renewalFailed, r -> r.key().equals(id), 1).get(0).value();
     assertThat(failed.getStage()).hasToString("CHALLENGE");
     assertThat(failed.getRetryable()).isFalse();
     assertThat(failed.getProblem().getType())

@@ -18,16 +18,14 @@ import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.Stage;
 import dev.renewal.finalize.FinalizeServiceApp;
-import dev.renewal.infra.EmbeddedStack;
 import dev.renewal.infra.kafka.EmbeddedKafka;
 import dev.renewal.infra.pebble.FaultyAcmeProxy;
 import dev.renewal.infra.pebble.PebbleServer;
+import dev.renewal.infra.testing.StackFixture;
 import dev.renewal.order.OrderServiceApp;
 import dev.renewal.topics.Publisher;
 import dev.renewal.topics.Topic;
 import dev.renewal.topics.TopicReader;
-import dev.renewal.topics.TopicSettings;
-import dev.renewal.topics.Topics;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -44,13 +42,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.shredzone.acme4j.Order;
 import org.shredzone.acme4j.util.KeyPairUtils;
 
@@ -61,101 +54,40 @@ import org.shredzone.acme4j.util.KeyPairUtils;
 class AcmeQuirksIT {
   private static final Duration WAIT = Duration.ofSeconds(120);
 
-  @TempDir static Path work;
-  static EmbeddedStack stack;
-  static PebbleServer pebble;
-  static PebbleServer chaos;
-  static int httpPort;
-  static int chaosHttpPort;
-
-  String prefix;
-  Topics topics;
-  Path dir;
-  final List<AutoCloseable> closeables = new ArrayList<>();
-
-  @BeforeAll
-  static void start() throws Exception {
-    stack =
-        EmbeddedStack.start(
-            work.resolve("stack"), 0, 0, new TopicSettings("", 3, (short) 1, 3_600_000));
-    httpPort = EmbeddedKafka.freePort();
-    pebble =
-        PebbleServer.start(
-            PebbleServer.Options.defaults(work.resolve("pebble"), httpPort)
-                .withEnvironment(Map.of("PEBBLE_AUTHZREUSE", "0")));
-    chaosHttpPort = EmbeddedKafka.freePort();
-    chaos =
-        PebbleServer.start(
-            PebbleServer.Options.defaults(work.resolve("chaos"), chaosHttpPort)
-                .withEnvironment(
-                    Map.of("PEBBLE_WFE_NONCEREJECT", "30", "PEBBLE_AUTHZREUSE", "100")));
-  }
-
-  @AfterAll
-  static void stop() {
-    for (AutoCloseable c : new AutoCloseable[] {chaos, pebble, stack}) {
-      try {
-        if (c != null) {
-          c.close();
-        }
-      } catch (Exception e) {
-        // best effort
-      }
-    }
-  }
-
-  @BeforeEach
-  void topics(TestInfo info) throws Exception {
-    prefix = info.getTestMethod().orElseThrow().getName() + ".";
-    // A namespace of this test's own on the class's broker (EmbeddedStack.topics: same
-    // partitions, replication and retention as the stack's, every topic created).
-    topics = stack.topics(prefix);
-    dir = work.resolve(prefix);
-  }
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      closeables.get(i).close();
-    }
-    closeables.clear();
-  }
-
-  private <T extends AutoCloseable> T keep(T c) {
-    closeables.add(c);
-    return c;
-  }
+  @RegisterExtension
+  static final StackFixture fx =
+      StackFixture.create()
+          .pebble("pebble", Map.of("PEBBLE_AUTHZREUSE", "0"))
+          .pebble("chaos", Map.of("PEBBLE_WFE_NONCEREJECT", "30", "PEBBLE_AUTHZREUSE", "100"));
 
   private Map<String, String> settings(URI directory, Path trust, int port) {
-    Map<String, String> s = new HashMap<>();
-    s.put("kafka.bootstrap.servers", stack.bootstrapServers());
-    s.put("registry.url", stack.registryUrl().toString());
-    s.put("topics.prefix", prefix);
-    s.put("ca.profiles", "pebble");
-    s.put("ca.pebble.directory.url", directory.toString());
-    s.put("ca.pebble.trust.pem", trust.toString());
-    s.put("ca.pebble.terms.agreed", "true");
+    Map<String, String> s = fx.settings(directory, trust);
     s.put("ca.pebble.max.in.flight", "6");
     s.put("ca.pebble.retry.budget", "60s");
-    s.put("acme.key.dir", dir.resolve("keys").toString());
-    s.put("order.group.id", "order-" + prefix);
-    s.put("challenge.group.id", "challenge-" + prefix);
+    s.put("acme.key.dir", fx.dir().resolve("keys").toString());
+    s.put("order.group.id", "order-" + fx.prefix());
+    s.put("challenge.group.id", "challenge-" + fx.prefix());
     s.put("challenge.http01.host", "127.0.0.1");
     s.put("challenge.http01.port", String.valueOf(port));
     s.put("challenge.dns.provider", "challtestsrv");
-    s.put("finalize.application.id", "finalize-" + prefix);
-    s.put("finalize.group.id", "finalize-worker-" + prefix);
-    s.put("finalize.state.dir", dir.resolve("state").toString());
-    s.put("finalize.output.dir", dir.resolve("certificates").toString());
+    s.put("finalize.application.id", "finalize-" + fx.prefix());
+    s.put("finalize.group.id", "finalize-worker-" + fx.prefix());
+    s.put("finalize.state.dir", fx.dir().resolve("state").toString());
+    s.put("finalize.output.dir", fx.dir().resolve("certificates").toString());
     return s;
   }
 
   private Map<String, String> settings(PebbleServer ca, FaultyAcmeProxy proxy) {
     Map<String, String> s =
         proxy == null
-            ? settings(ca.directoryUrl(), ca.trustPem(), ca == chaos ? chaosHttpPort : httpPort)
+            ? settings(
+                ca.directoryUrl(),
+                ca.trustPem(),
+                ca == fx.pebble("chaos") ? fx.httpPort("chaos") : fx.httpPort("pebble"))
             : settings(
-                proxy.directoryUrl(), proxy.trustPem(), ca == chaos ? chaosHttpPort : httpPort);
+                proxy.directoryUrl(),
+                proxy.trustPem(),
+                ca == fx.pebble("chaos") ? fx.httpPort("chaos") : fx.httpPort("pebble"));
     s.put("challenge.dns.challtestsrv.url", ca.challtestsrvUrl().toString());
     s.put("challenge.dns.resolver", ca.dnsServer());
     return s;
@@ -165,9 +97,9 @@ class AcmeQuirksIT {
   private ChallengeServiceApp challenges;
 
   private FinalizeServiceApp pipeline(Map<String, String> s) {
-    orders = keep(OrderServiceApp.start(Settings.of(s)));
-    challenges = keep(ChallengeServiceApp.start(Settings.of(s)));
-    FinalizeServiceApp f = keep(FinalizeServiceApp.start(Settings.of(s)));
+    orders = fx.keep(OrderServiceApp.start(Settings.of(s)));
+    challenges = fx.keep(ChallengeServiceApp.start(Settings.of(s)));
+    FinalizeServiceApp f = fx.keep(FinalizeServiceApp.start(Settings.of(s)));
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (!f.ready() && System.nanoTime() < deadline) {
       Thread.onSpinWait();
@@ -175,31 +107,12 @@ class AcmeQuirksIT {
     return f;
   }
 
-  private String publish(ChallengeType type, String... names) throws Exception {
-    String id = UUID.randomUUID().toString();
-    keep(Publisher.create(stack.clientProps(), "it"))
-        .send(
-            topics.renewalRequested,
-            id,
-            RenewalRequested.newBuilder()
-                .setEventId(UUID.randomUUID().toString())
-                .setRequestId(id)
-                .setOccurredAt(Instant.now())
-                .setCertificateName("c-" + id.substring(0, 8))
-                .setDnsNames(List.of(names))
-                .setChallengeType(type)
-                .setCaProfile("pebble")
-                .build())
-        .get();
-    return id;
-  }
-
   private <V> List<ConsumerRecord<String, V>> await(Topic<String, V> topic, int count) {
-    return new TopicReader(stack.clientProps()).await(topic, r -> true, count, WAIT);
+    return new TopicReader(fx.stack().clientProps()).await(topic, r -> true, count, WAIT);
   }
 
   private <V> List<V> all(Topic<String, V> topic) {
-    return new TopicReader(stack.clientProps())
+    return new TopicReader(fx.stack().clientProps())
         .readAll(topic, Duration.ofSeconds(10)).stream().map(ConsumerRecord::value).toList();
   }
 
@@ -245,15 +158,16 @@ class AcmeQuirksIT {
 
   @Test
   void happyPathSeveralRequestsWithSeveralNamesOverHttp01AndDns01AreAllIssued() throws Exception {
-    FinalizeServiceApp finalize = pipeline(settings(pebble, null));
-    publish(ChallengeType.HTTP_01, "a1.happy.example", "a2.happy.example");
-    publish(ChallengeType.HTTP_01, "b1.happy.example", "b2.happy.example", "b3.happy.example");
-    publish(ChallengeType.DNS_01, "*.dns.happy.example", "c1.happy.example");
+    FinalizeServiceApp finalize = pipeline(settings(fx.pebble("pebble"), null));
+    fx.publish(ChallengeType.HTTP_01, "a1.happy.example", "a2.happy.example");
+    fx.publish(ChallengeType.HTTP_01, "b1.happy.example", "b2.happy.example", "b3.happy.example");
+    fx.publish(ChallengeType.DNS_01, "*.dns.happy.example", "c1.happy.example");
 
-    List<ConsumerRecord<String, CertificateIssued>> issued = await(topics.certificateIssued, 3);
+    List<ConsumerRecord<String, CertificateIssued>> issued =
+        await(fx.topics().certificateIssued, 3);
     assertThat(issued).hasSize(3);
     for (ConsumerRecord<String, CertificateIssued> r : issued) {
-      verifiesToTheRoot(r.value(), pebble);
+      verifiesToTheRoot(r.value(), fx.pebble("pebble"));
       X509Certificate leaf = chain(r.value().getChainPem()).get(0);
       List<String> sans = new ArrayList<>();
       leaf.getSubjectAlternativeNames().forEach(san -> sans.add(String.valueOf(san.get(1))));
@@ -262,7 +176,7 @@ class AcmeQuirksIT {
     assertThat(issued)
         .extracting(r -> r.value().getDnsNames().size())
         .containsExactlyInAnyOrder(2, 3, 2);
-    assertThat(all(topics.renewalFailed)).isEmpty();
+    assertThat(all(fx.topics().renewalFailed)).isEmpty();
 
     // What each service's Prometheus endpoint says about the same three renewals.
     scrapeShows(
@@ -291,13 +205,13 @@ class AcmeQuirksIT {
   void case1ChallengeAnsweredInvalidWhileTheCaGoesOnValidatingIsIssuedWithTheContradictionRecorded()
       throws Exception {
     FaultyAcmeProxy proxy =
-        keep(FaultyAcmeProxy.start(pebble, dir.resolve("proxy")))
+        fx.keep(FaultyAcmeProxy.start(fx.pebble("pebble"), fx.dir().resolve("proxy")))
             .with(FaultyAcmeProxy.challengeTriggerAnswersInvalid());
-    FinalizeServiceApp finalize = pipeline(settings(pebble, proxy));
-    publish(ChallengeType.HTTP_01, "case1.example");
-    assertThat(await(topics.certificateIssued, 1)).hasSize(1);
+    FinalizeServiceApp finalize = pipeline(settings(fx.pebble("pebble"), proxy));
+    fx.publish(ChallengeType.HTTP_01, "case1.example");
+    assertThat(await(fx.topics().certificateIssued, 1)).hasSize(1);
     assertThat(
-            all(topics.authorizationReconciled).stream()
+            all(fx.topics().authorizationReconciled).stream()
                 .filter(AuthorizationReconciled::getContradiction))
         .hasSize(1);
     scrapeShows(
@@ -308,12 +222,12 @@ class AcmeQuirksIT {
   @Test
   void case2ChallengeProcessingWithAnErrorAndRetryAfterIsPolledUntilValid() throws Exception {
     FaultyAcmeProxy proxy =
-        keep(FaultyAcmeProxy.start(pebble, dir.resolve("proxy")))
+        fx.keep(FaultyAcmeProxy.start(fx.pebble("pebble"), fx.dir().resolve("proxy")))
             .replace(FaultyAcmeProxy.challengeProcessingFor(Duration.ofSeconds(4)));
-    pipeline(settings(pebble, proxy));
-    publish(ChallengeType.HTTP_01, "case2.example");
-    CertificateIssued issued = await(topics.certificateIssued, 1).get(0).value();
-    List<ChallengeObserved> challenges = all(topics.challengeObserved);
+    pipeline(settings(fx.pebble("pebble"), proxy));
+    fx.publish(ChallengeType.HTTP_01, "case2.example");
+    CertificateIssued issued = await(fx.topics().certificateIssued, 1).get(0).value();
+    List<ChallengeObserved> challenges = all(fx.topics().challengeObserved);
     assertThat(challenges)
         .extracting(c -> c.getStatus().toString())
         .contains("PROCESSING", "VALID");
@@ -325,21 +239,21 @@ class AcmeQuirksIT {
   void case3OrderProcessingForLongAfterFinalizeWaitsDurablyAcrossARestartAndIsIssued()
       throws Exception {
     FaultyAcmeProxy proxy =
-        keep(FaultyAcmeProxy.start(pebble, dir.resolve("proxy")))
+        fx.keep(FaultyAcmeProxy.start(fx.pebble("pebble"), fx.dir().resolve("proxy")))
             .replace(FaultyAcmeProxy.orderProcessingFor(Duration.ofSeconds(8)));
-    Map<String, String> s = settings(pebble, proxy);
-    keep(OrderServiceApp.start(Settings.of(s)));
-    keep(ChallengeServiceApp.start(Settings.of(s)));
+    Map<String, String> s = settings(fx.pebble("pebble"), proxy);
+    fx.keep(OrderServiceApp.start(Settings.of(s)));
+    fx.keep(ChallengeServiceApp.start(Settings.of(s)));
     FinalizeServiceApp first = FinalizeServiceApp.start(Settings.of(s));
-    publish(ChallengeType.HTTP_01, "case3.example");
+    fx.publish(ChallengeType.HTTP_01, "case3.example");
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (proxy.finalizes() < 1 && System.nanoTime() < deadline) {
       Thread.sleep(50);
     }
     Thread.sleep(1500);
     first.close(); // restart in the middle of the long processing
-    FinalizeServiceApp second = keep(FinalizeServiceApp.start(Settings.of(s)));
-    CertificateIssued issued = await(topics.certificateIssued, 1).get(0).value();
+    FinalizeServiceApp second = fx.keep(FinalizeServiceApp.start(Settings.of(s)));
+    CertificateIssued issued = await(fx.topics().certificateIssued, 1).get(0).value();
     assertThat(issued.getDnsNames()).containsExactly("case3.example");
     assertThat(proxy.finalizes()).isEqualTo(1);
     assertThat(second.handler().counter("orders.resumed")).isEqualTo(1);
@@ -348,30 +262,31 @@ class AcmeQuirksIT {
   @Test
   void case4FinalizeAnsweredOrderNotReadyIsPolledAndFinalizedAgain() throws Exception {
     FaultyAcmeProxy proxy =
-        keep(FaultyAcmeProxy.start(pebble, dir.resolve("proxy")))
+        fx.keep(FaultyAcmeProxy.start(fx.pebble("pebble"), fx.dir().resolve("proxy")))
             .intercept(FaultyAcmeProxy.finalizeAnswersOrderNotReadyOnce());
-    FinalizeServiceApp f = pipeline(settings(pebble, proxy));
-    publish(ChallengeType.HTTP_01, "case4.example");
-    assertThat(await(topics.certificateIssued, 1)).hasSize(1);
+    FinalizeServiceApp f = pipeline(settings(fx.pebble("pebble"), proxy));
+    fx.publish(ChallengeType.HTTP_01, "case4.example");
+    assertThat(await(fx.topics().certificateIssued, 1)).hasSize(1);
     assertThat(proxy.finalizes()).as("the second finalize, accepted by Pebble").isEqualTo(1);
     assertThat(f.handler().counter("finalize.order.not.ready")).isEqualTo(1);
   }
 
   @Test
   void case5AnOrderAlreadyValidIsDownloadedWithoutASecondFinalize() throws Exception {
-    FaultyAcmeProxy proxy = keep(FaultyAcmeProxy.start(pebble, dir.resolve("proxy")));
-    Map<String, String> s = settings(pebble, proxy);
+    FaultyAcmeProxy proxy =
+        fx.keep(FaultyAcmeProxy.start(fx.pebble("pebble"), fx.dir().resolve("proxy")));
+    Map<String, String> s = settings(fx.pebble("pebble"), proxy);
     Map<String, String> streamsOnly = new HashMap<>(s);
     streamsOnly.put("finalize.worker.enabled", "false");
-    keep(OrderServiceApp.start(Settings.of(s)));
-    keep(ChallengeServiceApp.start(Settings.of(s)));
-    keep(FinalizeServiceApp.start(Settings.of(streamsOnly)));
-    publish(ChallengeType.HTTP_01, "case5.example");
-    OrderReady ready = await(topics.orderReady, 1).get(0).value();
+    fx.keep(OrderServiceApp.start(Settings.of(s)));
+    fx.keep(ChallengeServiceApp.start(Settings.of(s)));
+    fx.keep(FinalizeServiceApp.start(Settings.of(streamsOnly)));
+    fx.publish(ChallengeType.HTTP_01, "case5.example");
+    OrderReady ready = await(fx.topics().orderReady, 1).get(0).value();
     // Someone (a retry after a crash, another client on the same account) finalizes first.
     var profile = CaProfiles.from(Settings.of(s)).get("pebble").orElseThrow();
     Order order =
-        new AccountStore(dir.resolve("keys"))
+        new AccountStore(fx.dir().resolve("keys"))
             .existingLogin(profile, new AcmeSessions().session(profile))
             .bindOrder(URI.create(ready.getPlaced().getOrderUrl()).toURL());
     order.execute(KeyPairUtils.createKeyPair(2048));
@@ -385,9 +300,9 @@ class AcmeQuirksIT {
     String serial = order.getCertificate().getCertificate().getSerialNumber().toString(16);
 
     Map<String, String> workerOnly = new HashMap<>(s);
-    workerOnly.put("finalize.application.id", "finalize-worker-only-" + prefix);
-    keep(FinalizeServiceApp.start(Settings.of(workerOnly)));
-    CertificateIssued issued = await(topics.certificateIssued, 1).get(0).value();
+    workerOnly.put("finalize.application.id", "finalize-worker-only-" + fx.prefix());
+    fx.keep(FinalizeServiceApp.start(Settings.of(workerOnly)));
+    CertificateIssued issued = await(fx.topics().certificateIssued, 1).get(0).value();
     assertThat(issued.getSerialNumber()).isEqualTo(serial);
     assertThat(proxy.finalizes()).as("only the other client's finalize").isEqualTo(1);
   }
@@ -395,34 +310,36 @@ class AcmeQuirksIT {
   @Test
   void case6And8NonceRejectionsAreRetriedAndReusedAuthorizationsAreNotSolvedAgain()
       throws Exception {
-    pipeline(settings(chaos, null));
-    publish(ChallengeType.HTTP_01, "reuse.example", "nonce1.example");
-    assertThat(await(topics.certificateIssued, 1)).hasSize(1);
+    pipeline(settings(fx.pebble("chaos"), null));
+    fx.publish(ChallengeType.HTTP_01, "reuse.example", "nonce1.example");
+    assertThat(await(fx.topics().certificateIssued, 1)).hasSize(1);
     long triggersBefore =
-        all(topics.challengeObserved).stream()
+        all(fx.topics().challengeObserved).stream()
             .filter(c -> c.getSource() == ObservationSource.TRIGGER_RESPONSE)
             .count();
-    publish(ChallengeType.HTTP_01, "reuse.example", "nonce1.example");
-    assertThat(await(topics.certificateIssued, 2)).hasSize(2);
-    List<AuthorizationObserved> observed = all(topics.authorizationObserved);
+    fx.publish(ChallengeType.HTTP_01, "reuse.example", "nonce1.example");
+    assertThat(await(fx.topics().certificateIssued, 2)).hasSize(2);
+    List<AuthorizationObserved> observed = all(fx.topics().authorizationObserved);
     assertThat(observed.stream().filter(AuthorizationObserved::getReused))
         .as("PEBBLE_AUTHZREUSE=100")
         .isNotEmpty();
     long triggersAfter =
-        all(topics.challengeObserved).stream()
+        all(fx.topics().challengeObserved).stream()
             .filter(c -> c.getSource() == ObservationSource.TRIGGER_RESPONSE)
             .count();
     assertThat(triggersAfter)
         .as("nothing solved for the reused authorizations")
         .isEqualTo(triggersBefore);
-    assertThat(all(topics.renewalFailed)).as("30 % of nonces rejected, nothing failed").isEmpty();
+    assertThat(all(fx.topics().renewalFailed))
+        .as("30 % of nonces rejected, nothing failed")
+        .isEmpty();
   }
 
   @Test
   void case7RateLimitedWithRetryAfterInSecondsAndAsAnHttpDateWaitsAsToldThenSucceeds()
       throws Exception {
     FaultyAcmeProxy proxy =
-        keep(FaultyAcmeProxy.start(pebble, dir.resolve("proxy")))
+        fx.keep(FaultyAcmeProxy.start(fx.pebble("pebble"), fx.dir().resolve("proxy")))
             .intercept(FaultyAcmeProxy.rateLimitNewOrders(1, () -> "2"))
             .intercept(
                 FaultyAcmeProxy.rateLimitNewOrders(
@@ -430,10 +347,10 @@ class AcmeQuirksIT {
                     () ->
                         DateTimeFormatter.RFC_1123_DATE_TIME.format(
                             Instant.now().plusSeconds(3).atOffset(ZoneOffset.UTC))));
-    pipeline(settings(pebble, proxy));
+    pipeline(settings(fx.pebble("pebble"), proxy));
     long started = System.nanoTime();
-    publish(ChallengeType.HTTP_01, "case7.example");
-    assertThat(await(topics.certificateIssued, 1)).hasSize(1);
+    fx.publish(ChallengeType.HTTP_01, "case7.example");
+    assertThat(await(fx.topics().certificateIssued, 1)).hasSize(1);
     assertThat(Duration.ofNanos(System.nanoTime() - started))
         .as("waited 2 s, then until the HTTP-date")
         .isGreaterThan(Duration.ofSeconds(4));
@@ -442,15 +359,16 @@ class AcmeQuirksIT {
   @Test
   void case9AChallengeThatReallyFailsEndsInRenewalFailedWithTheCasProblem() throws Exception {
     // The name resolves to an address nothing listens on: Pebble's validation really fails.
-    pebble.challtestsrv("/add-a", "{\"host\":\"case9.example.\",\"addresses\":[\"127.0.0.2\"]}");
-    pipeline(settings(pebble, null));
-    String id = publish(ChallengeType.HTTP_01, "case9.example");
-    RenewalFailed failed = await(topics.renewalFailed, 1).get(0).value();
+    fx.pebble("pebble")
+        .challtestsrv("/add-a", "{\"host\":\"case9.example.\",\"addresses\":[\"127.0.0.2\"]}");
+    pipeline(settings(fx.pebble("pebble"), null));
+    String id = fx.publish(ChallengeType.HTTP_01, "case9.example");
+    RenewalFailed failed = await(fx.topics().renewalFailed, 1).get(0).value();
     assertThat(failed.getRequestId()).isEqualTo(id);
     assertThat(failed.getStage()).isEqualTo(Stage.AUTHORIZATION);
     assertThat(failed.getProblem().getType()).startsWith("urn:ietf:params:acme:error:");
     assertThat(failed.getRequest().getDnsNames()).containsExactly("case9.example");
-    assertThat(all(topics.certificateIssued)).isEmpty();
+    assertThat(all(fx.topics().certificateIssued)).isEmpty();
   }
 
   @Test
@@ -460,20 +378,20 @@ class AcmeQuirksIT {
     // the shared Pebble holds the other tests' authorizations, scanned on every new order.
     int port = EmbeddedKafka.freePort();
     PebbleServer own =
-        keep(
+        fx.keep(
             PebbleServer.start(
-                PebbleServer.Options.defaults(dir.resolve("pebble"), port)
+                PebbleServer.Options.defaults(fx.dir().resolve("pebble"), port)
                     .withEnvironment(Map.of("PEBBLE_AUTHZREUSE", "0"))));
     Map<String, String> s = settings(own.directoryUrl(), own.trustPem(), port);
     s.put("challenge.dns.challtestsrv.url", own.challtestsrvUrl().toString());
     s.put("challenge.dns.resolver", own.dnsServer());
     s.put("ca.pebble.max.in.flight", "2");
     pipeline(s);
-    Publisher publisher = keep(Publisher.create(stack.clientProps(), "bulk"));
+    Publisher publisher = fx.keep(Publisher.create(fx.stack().clientProps(), "bulk"));
     for (int i = 0; i < 100; i++) {
       String id = UUID.randomUUID().toString();
       publisher.send(
-          topics.renewalRequested,
+          fx.topics().renewalRequested,
           id,
           RenewalRequested.newBuilder()
               .setEventId(UUID.randomUUID().toString())
@@ -486,9 +404,9 @@ class AcmeQuirksIT {
     }
     publisher.flush();
     long started = System.nanoTime();
-    assertThat(await(topics.certificateIssued, 100)).hasSize(100);
+    assertThat(await(fx.topics().certificateIssued, 100)).hasSize(100);
     System.out.printf("100 certificates in %.1f s%n", (System.nanoTime() - started) / 1e9);
-    assertThat(all(topics.renewalFailed)).isEmpty();
+    assertThat(all(fx.topics().renewalFailed)).isEmpty();
 
     // The materialized view (renewal.status) has caught up: status --summary reads it.
     String summary = "";
@@ -499,22 +417,22 @@ class AcmeQuirksIT {
       Thread.sleep(200);
     }
     assertThat(summary)
-        .contains("requests 100 (from the view " + prefix + "renewal.status)")
+        .contains("requests 100 (from the view " + fx.prefix() + "renewal.status)")
         .contains("issued                                   100")
         .doesNotContain("in flight");
   }
 
-  /** Runs a `renewal` operator command against this test's stack and topics; its output. */
+  /** Runs a `renewal` operator command against this test's stack and fx.topics(); its output. */
   private String ops(String... command) {
     List<String> args = new ArrayList<>(List.of(command));
     args.addAll(
         List.of(
             "--set",
-            "kafka.bootstrap.servers=" + stack.bootstrapServers(),
+            "kafka.bootstrap.servers=" + fx.stack().bootstrapServers(),
             "--set",
-            "registry.url=" + stack.registryUrl(),
+            "registry.url=" + fx.stack().registryUrl(),
             "--set",
-            "topics.prefix=" + prefix));
+            "topics.prefix=" + fx.prefix()));
     java.io.StringWriter out = new java.io.StringWriter();
     var cli = RenewalCli.commandLine();
     cli.setOut(new java.io.PrintWriter(out));
@@ -524,18 +442,19 @@ class AcmeQuirksIT {
 
   @Test
   void aFailedRenewalIsFixedThenReplayedFromTheLogAndIssuedAsAttemptTwo() throws Exception {
-    pebble.challtestsrv("/add-a", "{\"host\":\"replay.example.\",\"addresses\":[\"127.0.0.2\"]}");
-    Map<String, String> s = settings(pebble, null);
+    fx.pebble("pebble")
+        .challtestsrv("/add-a", "{\"host\":\"replay.example.\",\"addresses\":[\"127.0.0.2\"]}");
+    Map<String, String> s = settings(fx.pebble("pebble"), null);
     pipeline(s);
-    String id = publish(ChallengeType.HTTP_01, "replay.example");
-    RenewalFailed failed = await(topics.renewalFailed, 1).get(0).value();
+    String id = fx.publish(ChallengeType.HTTP_01, "replay.example");
+    RenewalFailed failed = await(fx.topics().renewalFailed, 1).get(0).value();
     assertThat(failed.getRequestId()).isEqualTo(id);
 
     // The operator fixes DNS, then replays from the log.
-    pebble.challtestsrv("/clear-a", "{\"host\":\"replay.example.\"}");
+    fx.pebble("pebble").challtestsrv("/clear-a", "{\"host\":\"replay.example.\"}");
     assertThat(ops("replay", "--request-id", id)).contains("replayed 1");
 
-    CertificateIssued issued = await(topics.certificateIssued, 1).get(0).value();
+    CertificateIssued issued = await(fx.topics().certificateIssued, 1).get(0).value();
     assertThat(issued.getRequestId()).isEqualTo(id);
     assertThat(issued.getAttempt()).isEqualTo(2);
     assertThat(issued.getDnsNames()).containsExactly("replay.example");

@@ -16,8 +16,8 @@ import dev.renewal.events.OrderRecord;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.Stage;
-import dev.renewal.infra.EmbeddedStack;
 import dev.renewal.infra.pebble.PebbleServer;
+import dev.renewal.infra.testing.StackFixture;
 import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.order.acme.Acme4jOrderGateway;
 import dev.renewal.order.handler.RequestHandler;
@@ -26,8 +26,6 @@ import dev.renewal.topics.DeadLetter;
 import dev.renewal.topics.Publisher;
 import dev.renewal.topics.Topic;
 import dev.renewal.topics.TopicReader;
-import dev.renewal.topics.TopicSettings;
-import dev.renewal.topics.Topics;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,7 +34,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,12 +50,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.shredzone.acme4j.Login;
 import org.shredzone.acme4j.Order;
 import org.slf4j.LoggerFactory;
@@ -67,27 +61,16 @@ import org.slf4j.LoggerFactory;
 class OrderServiceIT {
   private static final Duration WAIT = Duration.ofSeconds(30);
 
-  @TempDir static Path work;
-  static EmbeddedStack stack;
-  static PebbleServer pebble;
-  static PebbleServer noncePebble;
+  @RegisterExtension
+  static final StackFixture fx =
+      StackFixture.create()
+          .pebble("pebble", Map.of())
+          .pebble("nonce", Map.of("PEBBLE_WFE_NONCEREJECT", "30"));
+
   static ListAppender<ILoggingEvent> logs = new ListAppender<>();
 
-  String prefix;
-  Topics topics;
-  Path keyDir;
-  final List<AutoCloseable> closeables = new ArrayList<>();
-
   @BeforeAll
-  static void start() throws Exception {
-    stack =
-        EmbeddedStack.start(
-            work.resolve("stack"), 0, 0, new TopicSettings("", 3, (short) 1, 3_600_000));
-    pebble = PebbleServer.start(PebbleServer.Options.defaults(work.resolve("pebble"), 5002));
-    noncePebble =
-        PebbleServer.start(
-            PebbleServer.Options.defaults(work.resolve("pebble-nonce"), 5002)
-                .withEnvironment(Map.of("PEBBLE_WFE_NONCEREJECT", "30")));
+  static void start() {
     logs.start();
     ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(logs);
   }
@@ -95,61 +78,19 @@ class OrderServiceIT {
   @AfterAll
   static void stop() {
     ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
-    if (noncePebble != null) {
-      noncePebble.close();
-    }
-    if (pebble != null) {
-      pebble.close();
-    }
-    if (stack != null) {
-      stack.close();
-    }
-  }
-
-  @BeforeEach
-  void topics(TestInfo info) throws Exception {
-    prefix = info.getTestMethod().orElseThrow().getName() + ".";
-    // A namespace of this test's own on the class's broker (EmbeddedStack.topics: same
-    // partitions, replication and retention as the stack's, every topic created).
-    topics = stack.topics(prefix);
-    keyDir = work.resolve("keys-" + prefix);
-  }
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      closeables.get(i).close();
-    }
   }
 
   private Settings settings(PebbleServer ca) {
-    return Settings.of(
-        Map.of(
-            "kafka.bootstrap.servers",
-            stack.bootstrapServers(),
-            "registry.url",
-            stack.registryUrl().toString(),
-            "topics.prefix",
-            prefix,
-            "ca.profiles",
-            "pebble",
-            "ca.pebble.directory.url",
-            ca.directoryUrl().toString(),
-            "ca.pebble.trust.pem",
-            ca.trustPem().toString(),
-            "ca.pebble.terms.agreed",
-            "true",
-            "ca.pebble.contact",
-            "mailto:ops@example.com",
-            "acme.key.dir",
-            keyDir.toString(),
-            "order.group.id",
-            "order-" + prefix));
+    Map<String, String> s = fx.settings(ca.directoryUrl(), ca.trustPem());
+    s.put("ca.pebble.contact", "mailto:ops@example.com");
+    s.put("acme.key.dir", fx.work().resolve("keys-" + fx.prefix()).toString());
+    s.put("order.group.id", "order-" + fx.prefix());
+    return Settings.of(s);
   }
 
   private OrderServiceApp startService(PebbleServer ca) {
     OrderServiceApp app = OrderServiceApp.start(settings(ca));
-    closeables.add(app);
+    fx.keep(app);
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (!app.ready() && System.nanoTime() < deadline) {
       Thread.onSpinWait();
@@ -158,8 +99,8 @@ class OrderServiceIT {
   }
 
   private Publisher publisher() {
-    Publisher p = Publisher.create(stack.clientProps(), "it-publisher");
-    closeables.add(p);
+    Publisher p = Publisher.create(fx.stack().clientProps(), "it-publisher");
+    fx.keep(p);
     return p;
   }
 
@@ -175,34 +116,37 @@ class OrderServiceIT {
   }
 
   private <K, V> List<ConsumerRecord<K, V>> await(Topic<K, V> topic, int count) {
-    return new TopicReader(stack.clientProps()).await(topic, r -> true, count, WAIT);
+    return new TopicReader(fx.stack().clientProps()).await(topic, r -> true, count, WAIT);
   }
 
   private <K, V> List<ConsumerRecord<K, V>> readAll(Topic<K, V> topic) {
-    return new TopicReader(stack.clientProps()).readAll(topic, Duration.ofSeconds(10));
+    return new TopicReader(fx.stack().clientProps()).readAll(topic, Duration.ofSeconds(10));
   }
 
   private Login login(PebbleServer ca) throws Exception {
     CaProfile profile =
         CaProfiles.from(settings(ca).withDefaults(Map.of())).get("pebble").orElseThrow();
-    return new AccountStore(keyDir).existingLogin(profile, new AcmeSessions().session(profile));
+    return new AccountStore(fx.work().resolve("keys-" + fx.prefix()))
+        .existingLogin(profile, new AcmeSessions().session(profile));
   }
 
   @Test
   void aRequestBecomesAnOrderThatPebbleKnows() throws Exception {
-    startService(pebble);
+    startService(fx.pebble("pebble"));
     String id = UUID.randomUUID().toString();
     publisher()
         .send(
-            topics.renewalRequested, id, request(id, "pebble", "shop.example", "www.shop.example"))
+            fx.topics().renewalRequested,
+            id,
+            request(id, "pebble", "shop.example", "www.shop.example"))
         .get();
 
-    OrderPlaced placed = await(topics.orderPlaced, 1).get(0).value();
+    OrderPlaced placed = await(fx.topics().orderPlaced, 1).get(0).value();
     assertThat(placed.getRequestId()).isEqualTo(id);
     assertThat(placed.getAuthorizationUrls()).hasSize(2);
     assertThat(placed.getResumed()).isFalse();
 
-    Order order = login(pebble).bindOrder(URI.create(placed.getOrderUrl()).toURL());
+    Order order = login(fx.pebble("pebble")).bindOrder(URI.create(placed.getOrderUrl()).toURL());
     order.fetch();
     assertThat(order.getIdentifiers())
         .extracting(i -> i.getDomain())
@@ -210,8 +154,8 @@ class OrderServiceIT {
     assertThat(order.getLocation().toString()).isEqualTo(placed.getOrderUrl());
 
     Path key =
-        new AccountStore(keyDir)
-            .keyFile(CaProfiles.from(settings(pebble)).get("pebble").orElseThrow());
+        new AccountStore(fx.work().resolve("keys-" + fx.prefix()))
+            .keyFile(CaProfiles.from(settings(fx.pebble("pebble"))).get("pebble").orElseThrow());
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key)))
         .isEqualTo("rw-------");
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key.getParent())))
@@ -220,19 +164,19 @@ class OrderServiceIT {
 
   @Test
   void theSameRequestPublishedTwiceGivesOneOrder() throws Exception {
-    OrderServiceApp app = startService(pebble);
+    OrderServiceApp app = startService(fx.pebble("pebble"));
     String id = UUID.randomUUID().toString();
     RenewalRequested request = request(id, "pebble", "twice.example");
     Publisher publisher = publisher();
-    publisher.send(topics.renewalRequested, id, request).get();
-    publisher.send(topics.renewalRequested, id, request).get();
-    await(topics.orderPlaced, 1);
+    publisher.send(fx.topics().renewalRequested, id, request).get();
+    publisher.send(fx.topics().renewalRequested, id, request).get();
+    await(fx.topics().orderPlaced, 1);
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (app.metrics().snapshot().get("requests.received") < 2 && System.nanoTime() < deadline) {
       Thread.sleep(50);
     }
     Thread.sleep(500);
-    assertThat(readAll(topics.orderPlaced)).hasSize(1);
+    assertThat(readAll(fx.topics().orderPlaced)).hasSize(1);
     assertThat(app.metrics().snapshot())
         .containsEntry("requests.duplicate", 1L)
         .containsEntry("orders.placed", 1L);
@@ -265,37 +209,39 @@ class OrderServiceIT {
     RenewalRequested request = request(id, "pebble", "resume.example");
     // First life: newOrder succeeds, the record is written, then the process dies before
     // OrderPlaced.
-    Map<String, Object> props = new HashMap<>(stack.clientProps());
+    Map<String, Object> props = new HashMap<>(fx.stack().clientProps());
     props.put("acks", "all");
-    Publisher crashing = new Publisher(new CrashBeforeAnnounce(props, topics.orderPlaced.name()));
-    closeables.add(crashing);
+    Publisher crashing =
+        new Publisher(new CrashBeforeAnnounce(props, fx.topics().orderPlaced.name()));
+    fx.keep(crashing);
     ExecutorService workers = Executors.newFixedThreadPool(2);
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-    closeables.add(workers::shutdownNow);
-    closeables.add(scheduler::shutdownNow);
-    CaProfiles profiles = CaProfiles.from(settings(pebble));
+    fx.keep(workers::shutdownNow);
+    fx.keep(scheduler::shutdownNow);
+    CaProfiles profiles = CaProfiles.from(settings(fx.pebble("pebble")));
     CompactedStore<OrderRecord> firstRecords =
-        new CompactedStore<>(topics.orderRecords, crashing, stack.clientProps());
+        new CompactedStore<>(fx.topics().orderRecords, crashing, fx.stack().clientProps());
     RequestHandler firstLife =
         new RequestHandler(
             profiles,
             Map.of("pebble", new Pacer(2, 100, workers, scheduler)),
-            new Acme4jOrderGateway(new AcmeSessions(), new AccountStore(keyDir)),
+            new Acme4jOrderGateway(
+                new AcmeSessions(), new AccountStore(fx.work().resolve("keys-" + fx.prefix()))),
             firstRecords,
             crashing,
-            topics,
+            fx.topics(),
             Clock.systemUTC(),
             new ServiceMetrics("order-service"));
     CompletableFuture<Void> died = firstLife.handle(id, request);
     assertThat(died).failsWithin(WAIT);
     String recordedOrder = firstRecords.get(id).orElseThrow().getOrderUrl();
-    assertThat(readAll(topics.orderPlaced)).isEmpty();
+    assertThat(readAll(fx.topics().orderPlaced)).isEmpty();
 
     // Second life: the real service; the request is delivered again (its offset was never
     // committed).
-    OrderServiceApp app = startService(pebble);
-    publisher().send(topics.renewalRequested, id, request).get();
-    OrderPlaced placed = await(topics.orderPlaced, 1).get(0).value();
+    OrderServiceApp app = startService(fx.pebble("pebble"));
+    publisher().send(fx.topics().renewalRequested, id, request).get();
+    OrderPlaced placed = await(fx.topics().orderPlaced, 1).get(0).value();
     assertThat(placed.getOrderUrl()).isEqualTo(recordedOrder);
     assertThat(placed.getResumed()).isTrue();
     assertThat(app.metrics().snapshot())
@@ -305,11 +251,11 @@ class OrderServiceIT {
 
   @Test
   void garbageBytesLandInTheDeadLetterTopicAndTheNextRequestStillGoesThrough() throws Exception {
-    startService(pebble);
+    startService(fx.pebble("pebble"));
     byte[] garbage = "{\"this is\": \"not avro\"}".getBytes(StandardCharsets.UTF_8);
     try (KafkaProducer<byte[], byte[]> raw =
         new KafkaProducer<>(
-            stack.clientProps(), new ByteArraySerializer(), new ByteArraySerializer())) {
+            fx.stack().clientProps(), new ByteArraySerializer(), new ByteArraySerializer())) {
       // Same partition as the valid request after it, so that the poison record comes first.
       String id = UUID.randomUUID().toString();
       int partition =
@@ -318,71 +264,74 @@ class OrderServiceIT {
               % 3;
       raw.send(
               new ProducerRecord<>(
-                  topics.renewalRequested.name(),
+                  fx.topics().renewalRequested.name(),
                   partition,
                   "junk".getBytes(StandardCharsets.UTF_8),
                   garbage))
           .get();
       raw.flush();
       publisher()
-          .send(topics.renewalRequested, id, request(id, "pebble", "after-poison.example"))
+          .send(fx.topics().renewalRequested, id, request(id, "pebble", "after-poison.example"))
           .get();
-      assertThat(await(topics.orderPlaced, 1).get(0).value().getRequestId()).isEqualTo(id);
+      assertThat(await(fx.topics().orderPlaced, 1).get(0).value().getRequestId()).isEqualTo(id);
     }
-    ConsumerRecord<byte[], byte[]> dead = await(topics.renewalRequestedDlq, 1).get(0);
+    ConsumerRecord<byte[], byte[]> dead = await(fx.topics().renewalRequestedDlq, 1).get(0);
     assertThat(dead.value()).isEqualTo(garbage);
     assertThat(new String(dead.key(), StandardCharsets.UTF_8)).isEqualTo("junk");
     assertThat(DeadLetter.header(dead.headers(), DeadLetter.REASON)).contains("magic byte");
     assertThat(DeadLetter.header(dead.headers(), DeadLetter.SOURCE_TOPIC))
-        .isEqualTo(topics.renewalRequested.name());
+        .isEqualTo(fx.topics().renewalRequested.name());
     assertThat(DeadLetter.header(dead.headers(), DeadLetter.SOURCE_OFFSET)).isEqualTo("0");
   }
 
   @Test
   void anUnknownProfileGivesRenewalFailedAndNoOrder() throws Exception {
-    startService(pebble);
+    startService(fx.pebble("pebble"));
     String id = UUID.randomUUID().toString();
     RenewalRequested request = request(id, "zerossl", "unknown-profile.example");
-    publisher().send(topics.renewalRequested, id, request).get();
-    RenewalFailed failed = await(topics.renewalFailed, 1).get(0).value();
+    publisher().send(fx.topics().renewalRequested, id, request).get();
+    RenewalFailed failed = await(fx.topics().renewalFailed, 1).get(0).value();
     assertThat(failed.getStage()).isEqualTo(Stage.REQUEST_VALIDATION);
     assertThat(failed.getProblem().getType()).isEqualTo("urn:renewal:problem:unknown-ca-profile");
     assertThat(failed.getProblem().getDetail()).contains("'zerossl'");
     assertThat(failed.getRequest()).isEqualTo(request);
-    assertThat(readAll(topics.orderPlaced)).isEmpty();
+    assertThat(readAll(fx.topics().orderPlaced)).isEmpty();
   }
 
   @Test
   void withThirtyPercentOfNoncesRejectedNothingFails() throws Exception {
-    OrderServiceApp app = startService(noncePebble);
+    OrderServiceApp app = startService(fx.pebble("nonce"));
     Publisher publisher = publisher();
     int n = 12;
     for (int i = 0; i < n; i++) {
       String id = UUID.randomUUID().toString();
       publisher.send(
-          topics.renewalRequested,
+          fx.topics().renewalRequested,
           id,
           request(id, "pebble", "nonce" + i + ".example", "www.nonce" + i + ".example"));
     }
     publisher.flush();
-    assertThat(await(topics.orderPlaced, n)).hasSize(n);
-    assertThat(readAll(topics.renewalFailed)).isEmpty();
+    assertThat(await(fx.topics().orderPlaced, n)).hasSize(n);
+    assertThat(readAll(fx.topics().renewalFailed)).isEmpty();
     assertThat(app.metrics().snapshot()).containsEntry("orders.placed", (long) n);
   }
 
   @Test
   void noPrivateKeyAppearsInAnyEventOrLogLine() throws Exception {
-    startService(pebble);
+    startService(fx.pebble("pebble"));
     String id = UUID.randomUUID().toString();
-    publisher().send(topics.renewalRequested, id, request(id, "pebble", "secret.example")).get();
-    assertThat(await(topics.orderPlaced, 1)).hasSize(1);
+    publisher()
+        .send(fx.topics().renewalRequested, id, request(id, "pebble", "secret.example"))
+        .get();
+    assertThat(await(fx.topics().orderPlaced, 1)).hasSize(1);
     String key =
         Files.readString(
-            new AccountStore(keyDir)
-                .keyFile(CaProfiles.from(settings(pebble)).get("pebble").orElseThrow()));
+            new AccountStore(fx.work().resolve("keys-" + fx.prefix()))
+                .keyFile(
+                    CaProfiles.from(settings(fx.pebble("pebble"))).get("pebble").orElseThrow()));
     String keyBody = key.lines().filter(l -> !l.startsWith("-----")).findFirst().orElseThrow();
-    for (Topic<?, ?> topic : topics.all()) {
-      Map<String, Object> props = new HashMap<>(stack.clientProps());
+    for (Topic<?, ?> topic : fx.topics().all()) {
+      Map<String, Object> props = new HashMap<>(fx.stack().clientProps());
       Topic<byte[], byte[]> raw =
           new Topic<>(
               topic.name(),
