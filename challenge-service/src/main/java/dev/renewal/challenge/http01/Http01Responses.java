@@ -9,8 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -33,13 +31,7 @@ public final class Http01Responses implements AutoCloseable {
 
   private final Topic<String, String> topic;
   private final Publisher publisher;
-  private final Map<String, String> byToken = new ConcurrentHashMap<>();
-
-  /** Who waits for which token to be read with which value ({@link #whenRead}). */
-  private final Map<String, List<Waiter>> waiters = new ConcurrentHashMap<>();
-
-  private record Waiter(String keyAuthorization, CompletableFuture<Void> read) {}
-
+  private final KeyAuthorizations tokens = new KeyAuthorizations();
   private final KafkaConsumer<String, String> consumer;
   private final Thread thread;
   private final CountDownLatch caughtUp = new CountDownLatch(1);
@@ -84,10 +76,9 @@ public final class Http01Responses implements AutoCloseable {
       while (running) {
         for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(100))) {
           if (r.value() == null) {
-            byToken.remove(r.key());
+            tokens.remove(r.key());
           } else {
-            byToken.put(r.key(), r.value());
-            wake(r.key());
+            tokens.put(r.key(), r.value());
           }
         }
         if (caughtUp.getCount() > 0
@@ -106,7 +97,7 @@ public final class Http01Responses implements AutoCloseable {
 
   /** The key authorization for {@code token}, if any instance published it. */
   public Optional<String> get(String token) {
-    return Optional.ofNullable(byToken.get(token));
+    return tokens.get(token);
   }
 
   /**
@@ -116,44 +107,12 @@ public final class Http01Responses implements AutoCloseable {
    * if the value is not read: callers bound the wait ({@link #forget} afterwards).
    */
   public CompletableFuture<Void> whenRead(String token, String keyAuthorization) {
-    CompletableFuture<Void> read = new CompletableFuture<>();
-    waiters
-        .computeIfAbsent(token, t -> new CopyOnWriteArrayList<>())
-        .add(new Waiter(keyAuthorization, read));
-    // Registered first, checked second: a value read in between completes it either way.
-    wake(token);
-    return read;
+    return tokens.whenRead(token, keyAuthorization);
   }
 
   /** Stops waiting for {@code read} (a future {@link #whenRead} returned), e.g. after a timeout. */
   public void forget(String token, CompletableFuture<Void> read) {
-    waiters.computeIfPresent(
-        token,
-        (t, list) -> {
-          list.removeIf(w -> w.read() == read);
-          return list.isEmpty() ? null : list;
-        });
-  }
-
-  private void wake(String token) {
-    String value = byToken.get(token);
-    if (value == null || !waiters.containsKey(token)) {
-      return;
-    }
-    List<Waiter> woken = new ArrayList<>();
-    waiters.computeIfPresent(
-        token,
-        (t, list) -> {
-          for (Waiter w : list) {
-            if (w.keyAuthorization().equals(value)) {
-              woken.add(w);
-            }
-          }
-          list.removeAll(woken);
-          return list.isEmpty() ? null : list;
-        });
-    // Completed outside the map's lock: what depends on them runs here.
-    woken.forEach(w -> w.read().complete(null));
+    tokens.forget(token, read);
   }
 
   /** Publishes {@code keyAuthorization} for {@code token}; completes when the broker has it. */
