@@ -371,11 +371,11 @@ class AcmeQuirksIT {
     assertThat(all(fx.topics().certificateIssued)).isEmpty();
   }
 
-  @Test
-  void oneHundredRequestsAtOnceAreAllIssued() throws Exception {
-    // A Pebble of its own and two CA calls at once per service: Pebble 2.4.0's store deadlocks
-    // when new orders race (docs/benchmarks.md, "Pebble's deadlock"; it did here once at six), and
-    // the shared Pebble holds the other tests' authorizations, scanned on every new order.
+  /**
+   * Starts a Pebble and the three services, publishes 100 requests at once and waits for their
+   * outcomes; false if Pebble stopped answering (requests failed with a network problem).
+   */
+  private boolean hundredAtOnce() throws Exception {
     int port = EmbeddedKafka.freePort();
     PebbleServer own =
         fx.keep(
@@ -404,8 +404,44 @@ class AcmeQuirksIT {
     }
     publisher.flush();
     long started = System.nanoTime();
-    assertThat(await(fx.topics().certificateIssued, 100)).hasSize(100);
+    long deadline = started + WAIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      List<RenewalFailed> failed = all(fx.topics().renewalFailed);
+      if (failed.stream()
+          .anyMatch(
+              f ->
+                  f.getProblem() != null
+                      && String.valueOf(f.getProblem().getType()).endsWith(":network"))) {
+        return false;
+      }
+      if (failed.size() + all(fx.topics().certificateIssued).size() >= 100) {
+        break;
+      }
+      Thread.sleep(500);
+    }
     System.out.printf("100 certificates in %.1f s%n", (System.nanoTime() - started) / 1e9);
+    return true;
+  }
+
+  @Test
+  void oneHundredRequestsAtOnceAreAllIssued() throws Exception {
+    // A Pebble of its own and two CA calls at once per service: Pebble 2.4.0's store deadlocks
+    // when new orders race (docs/benchmarks.md, "Pebble's deadlock"; it did here once at six, and
+    // once at two in CI on 2026-11-27), and the shared Pebble holds the other tests'
+    // authorizations, scanned on every new order. When it deadlocks every CA call times out and
+    // the requests fail with a network problem: then the scenario runs again from scratch on a
+    // fresh Pebble, in fresh topics (up to three times, as `renewal bench` does). Any other
+    // failure fails the test.
+    for (int attempt = 1; ; attempt++) {
+      if (attempt > 1) {
+        fx.freshNamespace("attempt" + attempt);
+      }
+      if (hundredAtOnce() || attempt == 3) {
+        break;
+      }
+      System.out.printf("Pebble stopped answering (attempt %d): again on a fresh one%n", attempt);
+    }
+    assertThat(all(fx.topics().certificateIssued)).hasSize(100);
     assertThat(all(fx.topics().renewalFailed)).isEmpty();
 
     // The materialized view (renewal.status) has caught up: status --summary reads it.

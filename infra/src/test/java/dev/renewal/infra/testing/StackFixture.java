@@ -47,6 +47,7 @@ public final class StackFixture
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private Path work;
   private EmbeddedStack stack;
+  private String test;
   private String prefix;
   private Topics topics;
 
@@ -97,7 +98,17 @@ public final class StackFixture
 
   @Override
   public void beforeEach(ExtensionContext context) {
-    prefix = context.getRequiredTestMethod().getName() + ".";
+    test = context.getRequiredTestMethod().getName();
+    prefix = test + ".";
+    topics = stack.topics(prefix);
+  }
+
+  /**
+   * Moves the rest of this test to a namespace of its own ({@code <test>.<name>.}: topics, folder),
+   * e.g. to run its scenario again from scratch on a fresh CA.
+   */
+  public void freshNamespace(String name) {
+    prefix = test + "." + name + ".";
     topics = stack.topics(prefix);
   }
 
