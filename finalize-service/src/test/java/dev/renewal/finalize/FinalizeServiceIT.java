@@ -20,6 +20,7 @@ import dev.renewal.finalize.handler.CertificateFiles;
 import dev.renewal.finalize.handler.CertificateKeys;
 import dev.renewal.finalize.handler.FinalizeHandler;
 import dev.renewal.infra.pebble.FaultyAcmeProxy;
+import dev.renewal.infra.testing.CrashBeforeSending;
 import dev.renewal.infra.testing.StackFixture;
 import dev.renewal.order.OrderServiceApp;
 import dev.renewal.topics.CompactedStore;
@@ -39,13 +40,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.Callback;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -154,24 +149,6 @@ class FinalizeServiceIT {
     }
   }
 
-  /** A producer that dies (throws) when asked to announce a certificate. */
-  static final class CrashBeforeAnnounce extends KafkaProducer<byte[], byte[]> {
-    private final String crashTopic;
-
-    CrashBeforeAnnounce(Map<String, Object> props, String crashTopic) {
-      super(props, new ByteArraySerializer(), new ByteArraySerializer());
-      this.crashTopic = crashTopic;
-    }
-
-    @Override
-    public Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record, Callback callback) {
-      if (record.topic().equals(crashTopic)) {
-        throw new IllegalStateException("simulated crash before CertificateIssued");
-      }
-      return super.send(record, callback);
-    }
-  }
-
   @Test
   void aServiceKilledAfterFinalizeAndBeforeTheAnnouncementAnnouncesTheSameCertificateOnRestart()
       throws Exception {
@@ -189,8 +166,7 @@ class FinalizeServiceIT {
     // First life: finalizes, downloads, writes the files, and dies before announcing.
     Map<String, Object> props = new HashMap<>(fx.stack().clientProps());
     Publisher crashing =
-        fx.keep(
-            new Publisher(new CrashBeforeAnnounce(props, fx.topics().certificateIssued.name())));
+        fx.keep(new Publisher(new CrashBeforeSending(props, fx.topics().certificateIssued.name())));
     Acme4jPacers pacers =
         fx.keep(Acme4jPacers.create(CaProfiles.from(Settings.of(s)), "first-life"));
     CompactedStore<FinalizeRecord> records =

@@ -17,6 +17,7 @@ import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.Stage;
 import dev.renewal.infra.pebble.PebbleServer;
+import dev.renewal.infra.testing.CrashBeforeSending;
 import dev.renewal.infra.testing.StackFixture;
 import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.order.acme.Acme4jOrderGateway;
@@ -41,13 +42,10 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -182,26 +180,6 @@ class OrderServiceIT {
         .containsEntry("orders.placed", 1L);
   }
 
-  /**
-   * A producer that dies (throws) when asked to announce an order: a crash right after the record.
-   */
-  static final class CrashBeforeAnnounce extends KafkaProducer<byte[], byte[]> {
-    private final String crashTopic;
-
-    CrashBeforeAnnounce(Map<String, Object> props, String crashTopic) {
-      super(props, new ByteArraySerializer(), new ByteArraySerializer());
-      this.crashTopic = crashTopic;
-    }
-
-    @Override
-    public Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record, Callback callback) {
-      if (record.topic().equals(crashTopic)) {
-        throw new IllegalStateException("simulated crash before OrderPlaced");
-      }
-      return super.send(record, callback);
-    }
-  }
-
   @Test
   void aServiceRestartedBetweenNewOrderAndTheAnnouncementResumesWithoutASecondOrder()
       throws Exception {
@@ -212,7 +190,7 @@ class OrderServiceIT {
     Map<String, Object> props = new HashMap<>(fx.stack().clientProps());
     props.put("acks", "all");
     Publisher crashing =
-        new Publisher(new CrashBeforeAnnounce(props, fx.topics().orderPlaced.name()));
+        new Publisher(new CrashBeforeSending(props, fx.topics().orderPlaced.name()));
     fx.keep(crashing);
     ExecutorService workers = Executors.newFixedThreadPool(2);
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
