@@ -489,6 +489,7 @@ final class BenchCommand implements Callable<Integer> {
       String ns = "run" + r + "-" + attempt;
       Topics topics = local.kafka.topics(ns + ".");
       LocalPipeline.Services services = local.startServices(onCurrentPebble(local, settings, ns));
+      // The services stop after the attempt, whatever becomes of it.
       try (PipelineDriver driver =
           new PipelineDriver(local.kafka.clientProps(), topics, local.profile)) {
         progress("pipeline: " + sequential + " one at a time" + tag);
@@ -508,12 +509,12 @@ final class BenchCommand implements Callable<Integer> {
           BrokerLoad.Snapshot broker = BrokerLoad.now().since(brokerBefore);
           if (!wedged(all, requests)) {
             Map<String, Percentiles> stages = driver.stages(all);
-            local.stopServices(services);
             return new PipelineMeasured(pipeSeq, pipeAll, seqStages, stages, broker);
           }
         }
+      } finally {
+        local.stopServices(services);
       }
-      local.stopServices(services);
       if (attempt == PIPELINE_ATTEMPTS) {
         out.printf("The CA wedged in %d attempts: no figures.%n", attempt);
         return null;
