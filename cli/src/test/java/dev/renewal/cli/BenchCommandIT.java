@@ -68,5 +68,26 @@ class BenchCommandIT {
     assertThat(rate.find()).as(out).isTrue();
     assertThat(Double.parseDouble(rate.group(1))).isPositive();
     assertThat(Double.parseDouble(rate.group(2))).isPositive();
+    // CPU per certificate, both clients: its parts add up to its total.
+    Matcher perCert =
+        Pattern.compile(
+                "core-ms per cert: JVM, JIT, Pebble\\s+(\\d+), (\\d+), (\\d+) \\((\\d+)\\)"
+                    + "\\s+(\\d+), (\\d+), (\\d+) \\((\\d+)\\)")
+            .matcher(out);
+    assertThat(perCert.find()).as(out).isTrue();
+    for (int first : new int[] {1, 5}) {
+      int sum = 0;
+      for (int i = first; i < first + 3; i++) {
+        sum += Integer.parseInt(perCert.group(i));
+      }
+      int total = Integer.parseInt(perCert.group(first + 3));
+      assertThat(total)
+          .as(out)
+          .isPositive()
+          .isCloseTo(sum, org.assertj.core.api.Assertions.within(2));
+    }
+    if (out.contains("throughput >= 0.8x direct                MISSED")) {
+      assertThat(out).containsPattern("0\\.8x needed at most [0-9]+ core-ms per certificate");
+    }
   }
 }

@@ -20,6 +20,14 @@ class BenchCommandTest {
   }
 
   @Test
+  void coreMillisecondsPerCertificateAreTheBusyCoresOverTheThroughput() {
+    assertThat(BenchCommand.coreMsPerCertificate(1.5, 20)).isCloseTo(75, within(1e-9));
+    // 0.8x of a direct client at 25 certs/s, the same 1.95 cores busy: 97.5 core-ms at most.
+    assertThat(BenchCommand.coreMsPerCertificate(1.95, 0.8 * 25)).isCloseTo(97.5, within(1e-9));
+    assertThat(BenchCommand.coreMsPerCertificate(1.0, 0)).isNaN();
+  }
+
+  @Test
   void noValuesHaveNoMedian() {
     assertThat(BenchCommand.median(List.of())).isNaN();
   }
