@@ -220,15 +220,20 @@ final class BenchCommand implements Callable<Integer> {
       return ok / Math.max(1e-9, wall.toNanos() / 1e9);
     }
 
+    /** JVM and Pebble together, core-milliseconds per issued certificate. */
+    double coreMsPerCertificate() {
+      return BenchCommand.coreMsPerCertificate(jvmCores + pebbleCores, perSecond());
+    }
+
     /** "JVM without its JIT, JIT, Pebble (total)", core-milliseconds per issued certificate. */
     String perCertificate() {
       double rate = perSecond();
       return String.format(
           "%.0f, %.0f, %.0f (%.0f)",
-          coreMsPerCertificate(jvmCores - jitCores, rate),
-          coreMsPerCertificate(jitCores, rate),
-          coreMsPerCertificate(pebbleCores, rate),
-          coreMsPerCertificate(jvmCores + pebbleCores, rate));
+          BenchCommand.coreMsPerCertificate(jvmCores - jitCores, rate),
+          BenchCommand.coreMsPerCertificate(jitCores, rate),
+          BenchCommand.coreMsPerCertificate(pebbleCores, rate),
+          coreMsPerCertificate());
     }
   }
 
@@ -443,16 +448,17 @@ final class BenchCommand implements Callable<Integer> {
   private void rounds(List<Round> done) {
     out.println("rounds (each: the direct client, then the pipeline, each on a fresh Pebble)");
     out.printf(
-        "  %-7s %-32s %-9s %-36s %s%n",
+        "  %-7s %-32s %-9s %-36s %-9s %s%n",
         "round",
         "throughput pipeline / direct",
         "ratio",
         "p50 one at a time pipeline / direct",
-        "ratio");
+        "ratio",
+        "core-ms per cert, pipeline / direct");
     for (Round r : done) {
       Measured d = r.direct();
       out.printf(
-          "  %-7d %-32s %-9s %-36s %s%n",
+          "  %-7d %-32s %-9s %-36s %-9s %s%n",
           r.number(),
           String.format(
               "%.1f / %s certs/s",
@@ -463,7 +469,11 @@ final class BenchCommand implements Callable<Integer> {
               "%d / %s ms",
               r.pipeline().seq().latency().at(50).toMillis(),
               d == null ? "-" : String.valueOf(d.seq().latency().at(50).toMillis())),
-          d == null ? "" : String.format("%.2fx", r.latencyRatio()));
+          d == null ? "" : String.format("%.2fx", r.latencyRatio()),
+          String.format(
+              "%.0f / %s",
+              r.pipeline().all().coreMsPerCertificate(),
+              d == null ? "-" : String.format("%.0f", d.all().coreMsPerCertificate())));
     }
     if (!skipDirect) {
       out.printf(

@@ -48,9 +48,9 @@ class BenchCommandIT {
         .contains("p50 one in flight <= 5x direct")
         .contains("targets (medians of 2 rounds)")
         .containsPattern(
-            "(?m)^  1 +[0-9.]+ / [0-9.]+ certs/s +[0-9.]+x +[0-9]+ / [0-9]+ ms +[0-9.]+x$")
+            "(?m)^  1 +[0-9.]+ / [0-9.]+ certs/s +[0-9.]+x +[0-9]+ / [0-9]+ ms +[0-9.]+x +[0-9]+ / [0-9]+$")
         .containsPattern(
-            "(?m)^  2 +[0-9.]+ / [0-9.]+ certs/s +[0-9.]+x +[0-9]+ / [0-9]+ ms +[0-9.]+x$")
+            "(?m)^  2 +[0-9.]+ / [0-9.]+ certs/s +[0-9.]+x +[0-9]+ / [0-9]+ ms +[0-9.]+x +[0-9]+ / [0-9]+$")
         .containsPattern("(?m)^  median +[0-9.]+x +[0-9.]+x$");
     // Every round's pipeline phases ran in topics of their own.
     assertThat(out).contains("(round 1 of 2)").contains("(round 2 of 2)");
