@@ -46,7 +46,9 @@ public final class FinalizeServiceApp implements AutoCloseable {
           Map.entry("finalize.state.dir", "state"),
           Map.entry("finalize.grace", "2m"),
           Map.entry("finalize.retention", "7d"),
-          Map.entry("finalize.commit.interval", "100ms"),
+          Map.entry(
+              "finalize.commit.interval",
+              ReconciliationTopology.DEFAULT_COMMIT_INTERVAL.toMillis() + "ms"),
           Map.entry("finalize.status.commit.interval", "1s"),
           Map.entry("finalize.output.dir", "certificates"),
           Map.entry("finalize.max.pending", "10000"),

@@ -30,11 +30,14 @@ import org.apache.kafka.streams.state.Stores;
 public final class ReconciliationTopology {
   public static final String STORE = "reconciliation-store";
 
+  /** The default of {@code finalize.commit.interval}: how often the exactly-once Streams commit. */
+  public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(100);
+
   private ReconciliationTopology() {}
 
   /**
    * The topology with metrics of its own, a retention of {@code retention} and the default commit
-   * interval, 100 ms (for tests).
+   * interval ({@link #DEFAULT_COMMIT_INTERVAL}; for tests).
    */
   public static Topology build(
       StreamsBuilder builder,
@@ -51,7 +54,7 @@ public final class ReconciliationTopology {
         punctuateEvery,
         retention,
         new ServiceMetrics("finalize-service"),
-        Duration.ofMillis(100));
+        DEFAULT_COMMIT_INTERVAL);
   }
 
   /**
