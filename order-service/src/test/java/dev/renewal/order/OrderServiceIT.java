@@ -11,6 +11,7 @@ import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.CaProfiles;
 import dev.renewal.acme.Pacer;
 import dev.renewal.config.Settings;
+import dev.renewal.events.ChallengeType;
 import dev.renewal.events.OrderPlaced;
 import dev.renewal.events.OrderRecord;
 import dev.renewal.events.RenewalFailed;
@@ -34,7 +35,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -103,14 +103,7 @@ class OrderServiceIT {
   }
 
   static RenewalRequested request(String id, String profile, String... names) {
-    return RenewalRequested.newBuilder()
-        .setEventId(UUID.randomUUID().toString())
-        .setRequestId(id)
-        .setOccurredAt(Instant.now())
-        .setCertificateName("it-" + id.substring(0, 8))
-        .setDnsNames(List.of(names))
-        .setCaProfile(profile)
-        .build();
+    return StackFixture.request(id, ChallengeType.HTTP_01, profile, names);
   }
 
   private <K, V> List<ConsumerRecord<K, V>> await(Topic<K, V> topic, int count) {

@@ -190,20 +190,26 @@ public final class StackFixture
   public String publish(ChallengeType type, String... names) throws Exception {
     String id = UUID.randomUUID().toString();
     keep(Publisher.create(stack.clientProps(), "it"))
-        .send(
-            topics.renewalRequested,
-            id,
-            RenewalRequested.newBuilder()
-                .setEventId(UUID.randomUUID().toString())
-                .setRequestId(id)
-                .setOccurredAt(Instant.now())
-                .setCertificateName("c-" + id.substring(0, 8))
-                .setDnsNames(List.of(names))
-                .setChallengeType(type)
-                .setCaProfile("pebble")
-                .build())
+        .send(topics.renewalRequested, id, request(id, type, "pebble", names))
         .get();
     return id;
+  }
+
+  /**
+   * A renewal request {@code id} for {@code names} on CA profile {@code profile}, stamped now,
+   * certificate name {@code c-<first 8 characters of the id>}.
+   */
+  public static RenewalRequested request(
+      String id, ChallengeType type, String profile, String... names) {
+    return RenewalRequested.newBuilder()
+        .setEventId(UUID.randomUUID().toString())
+        .setRequestId(id)
+        .setOccurredAt(Instant.now())
+        .setCertificateName("c-" + id.substring(0, 8))
+        .setDnsNames(List.of(names))
+        .setChallengeType(type)
+        .setCaProfile(profile)
+        .build();
   }
 
   private static void delete(Path dir) {
