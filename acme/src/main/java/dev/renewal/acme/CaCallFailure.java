@@ -6,14 +6,41 @@ import java.net.URL;
 import org.shredzone.acme4j.exception.AcmeException;
 
 /**
- * A call to a CA failed. The cause is acme4j's exception, which {@link AcmeFailure#classify}
- * understands. Unchecked, so that gateway calls can run as pacer suppliers.
+ * A call to a CA failed. Gateways throw it around acme4j's exception (unchecked, so that gateway
+ * calls can run as pacer suppliers); {@link CaCalls} completes a call's future with it once the
+ * call gives up, then with the failure classified ({@link #failure()}). The one exception of a CA
+ * call: the cause says what happened, {@link AcmeFailure} says what it means.
  */
-public final class CaCallFailure extends RuntimeException {
+public class CaCallFailure extends RuntimeException {
   private static final long serialVersionUID = 1L;
+  private final transient AcmeFailure failure;
 
   public CaCallFailure(AcmeException cause) {
-    super(cause.getMessage(), cause);
+    this(cause.getMessage(), cause, null);
+  }
+
+  protected CaCallFailure(String message, Throwable cause, AcmeFailure failure) {
+    super(message, cause);
+    this.failure = failure;
+  }
+
+  /** The call gave up with {@code failure}: it was terminal, or the retry budget is spent. */
+  static CaCallFailure gaveUp(AcmeFailure failure, Throwable cause) {
+    return new CaCallFailure(failure.problem().getType(), cause, failure);
+  }
+
+  /** What the failure means (classified now if the call did not give up through CaCalls). */
+  public AcmeFailure failure() {
+    return failure != null ? failure : AcmeFailure.classify(this);
+  }
+
+  /** The failure of a CA call, as a future delivers it (possibly wrapped). */
+  public static CaCallFailure of(Throwable error) {
+    Throwable e = CaCalls.unwrap(error);
+    if (e instanceof CaCallFailure c && c.failure != null) {
+      return c;
+    }
+    return gaveUp(AcmeFailure.classify(e), e);
   }
 
   /** A location URL from an event, as acme4j wants it. */

@@ -1,6 +1,7 @@
 package dev.renewal.challenge;
 
 import dev.renewal.acme.Acme4jPacers;
+import dev.renewal.acme.CaCalls;
 import dev.renewal.acme.PipelineContext;
 import dev.renewal.acme.PollPolicy;
 import dev.renewal.challenge.acme.Acme4jAuthorizationGateway;
@@ -9,9 +10,10 @@ import dev.renewal.challenge.dns.DnsProvider;
 import dev.renewal.challenge.dns.Rfc2136DnsProvider;
 import dev.renewal.challenge.dns.TxtLookup;
 import dev.renewal.challenge.handler.ChallengeHandler;
-import dev.renewal.challenge.handler.SelfCheck;
 import dev.renewal.challenge.http01.Http01Responder;
 import dev.renewal.challenge.http01.Http01Responses;
+import dev.renewal.challenge.provision.ChallengeResponses;
+import dev.renewal.challenge.provision.SelfCheck;
 import dev.renewal.config.Settings;
 import dev.renewal.events.ChallengeRecord;
 import dev.renewal.events.OrderPlaced;
@@ -159,19 +161,20 @@ public final class ChallengeServiceApp implements AutoCloseable {
     ChallengeHandler handler =
         new ChallengeHandler(
             ctx.profiles(),
-            pacers.byProfile(),
+            new CaCalls(pacers.byProfile(), publisher, ctx.topics(), Clock.systemUTC(), metrics),
             new Acme4jAuthorizationGateway(ctx.sessions(), ctx.accounts()),
             records,
-            http01,
-            new SelfCheck(selfCheckBase, selfCheckTimeout, pacers.scheduler(), http01),
-            dns,
-            txt,
-            propagation,
-            dnsWorkers,
+            new ChallengeResponses(
+                http01,
+                new SelfCheck(selfCheckBase, selfCheckTimeout, pacers.scheduler(), http01),
+                dns,
+                txt,
+                propagation,
+                dnsWorkers,
+                pacers.scheduler()),
             publisher,
             ctx.topics(),
             Clock.systemUTC(),
-            pacers.scheduler(),
             poll,
             metrics);
     ConsumerLoop<OrderPlaced> loop =

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.renewal.challenge.handler.SelfCheck;
 import dev.renewal.challenge.http01.Http01Responder;
 import dev.renewal.challenge.http01.Http01Responses;
+import dev.renewal.challenge.provision.SelfCheck;
 import dev.renewal.config.Settings;
 import dev.renewal.events.AcmeStatus;
 import dev.renewal.events.AuthorizationObserved;

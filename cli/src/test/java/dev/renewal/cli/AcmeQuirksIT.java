@@ -256,7 +256,7 @@ class AcmeQuirksIT {
     CertificateIssued issued = await(fx.topics().certificateIssued, 1).get(0).value();
     assertThat(issued.getDnsNames()).containsExactly("case3.example");
     assertThat(proxy.finalizes()).isEqualTo(1);
-    assertThat(second.handler().counter("orders.resumed")).isEqualTo(1);
+    assertThat(second.metrics().get("orders.resumed")).isEqualTo(1);
   }
 
   @Test
@@ -268,7 +268,7 @@ class AcmeQuirksIT {
     fx.publish(ChallengeType.HTTP_01, "case4.example");
     assertThat(await(fx.topics().certificateIssued, 1)).hasSize(1);
     assertThat(proxy.finalizes()).as("the second finalize, accepted by Pebble").isEqualTo(1);
-    assertThat(f.handler().counter("finalize.order.not.ready")).isEqualTo(1);
+    assertThat(f.metrics().get("finalize.order.not.ready")).isEqualTo(1);
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.renewal.finalize;
 
 import dev.renewal.acme.Acme4jPacers;
+import dev.renewal.acme.CaCalls;
 import dev.renewal.acme.PipelineContext;
 import dev.renewal.acme.PollPolicy;
 import dev.renewal.config.Settings;
@@ -59,7 +60,6 @@ public final class FinalizeServiceApp implements AutoCloseable {
   private final KafkaStreams streams;
   private final KafkaStreams status;
   private final ConsumerLoop<OrderReady> worker;
-  private final FinalizeHandler handler;
   private final Acme4jPacers pacers;
   private final Publisher publisher;
   private final ServiceMetrics metrics;
@@ -69,7 +69,6 @@ public final class FinalizeServiceApp implements AutoCloseable {
       KafkaStreams streams,
       KafkaStreams status,
       ConsumerLoop<OrderReady> worker,
-      FinalizeHandler handler,
       Acme4jPacers pacers,
       Publisher publisher,
       ServiceMetrics metrics,
@@ -77,7 +76,6 @@ public final class FinalizeServiceApp implements AutoCloseable {
     this.streams = streams;
     this.status = status;
     this.worker = worker;
-    this.handler = handler;
     this.pacers = pacers;
     this.publisher = publisher;
     this.metrics = metrics;
@@ -168,7 +166,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
     FinalizeHandler handler =
         new FinalizeHandler(
             ctx.profiles(),
-            pacers.byProfile(),
+            new CaCalls(pacers.byProfile(), publisher, ctx.topics(), Clock.systemUTC(), metrics),
             new Acme4jFinalizeGateway(ctx.sessions(), ctx.accounts()),
             records,
             new CertificateKeys(keyDir),
@@ -176,6 +174,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
             publisher,
             ctx.topics(),
             Clock.systemUTC(),
+            pacers.scheduler(),
             poll,
             metrics);
     ConsumerLoop<OrderReady> worker =
@@ -196,8 +195,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
     if (workerEnabled) {
       worker.start();
     }
-    return new FinalizeServiceApp(
-        streams, status, worker, handler, pacers, publisher, metrics, endpoint);
+    return new FinalizeServiceApp(streams, status, worker, pacers, publisher, metrics, endpoint);
   }
 
   /**
@@ -249,10 +247,6 @@ public final class FinalizeServiceApp implements AutoCloseable {
   public boolean ready() {
     return streams.state() == KafkaStreams.State.RUNNING
         && status.state() == KafkaStreams.State.RUNNING;
-  }
-
-  public FinalizeHandler handler() {
-    return handler;
   }
 
   @Override

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.renewal.acme.AccountStore;
 import dev.renewal.acme.Acme4jPacers;
 import dev.renewal.acme.AcmeSessions;
+import dev.renewal.acme.CaCalls;
 import dev.renewal.acme.CaProfiles;
 import dev.renewal.acme.PollPolicy;
 import dev.renewal.challenge.ChallengeServiceApp;
@@ -171,10 +172,12 @@ class FinalizeServiceIT {
         fx.keep(Acme4jPacers.create(CaProfiles.from(Settings.of(s)), "first-life"));
     CompactedStore<FinalizeRecord> records =
         new CompactedStore<>(fx.topics().finalizeRecords, crashing, fx.stack().clientProps());
+    dev.renewal.metrics.ServiceMetrics firstMetrics =
+        new dev.renewal.metrics.ServiceMetrics("finalize-service");
     FinalizeHandler firstLife =
         new FinalizeHandler(
             CaProfiles.from(Settings.of(s)),
-            pacers.byProfile(),
+            new CaCalls(pacers.byProfile(), crashing, fx.topics(), Clock.systemUTC(), firstMetrics),
             new Acme4jFinalizeGateway(
                 new AcmeSessions(), new AccountStore(fx.dir().resolve("keys"))),
             records,
@@ -183,8 +186,9 @@ class FinalizeServiceIT {
             crashing,
             fx.topics(),
             Clock.systemUTC(),
+            pacers.scheduler(),
             new PollPolicy(Duration.ofMillis(50), Duration.ofSeconds(1)),
-            new dev.renewal.metrics.ServiceMetrics("finalize-service"));
+            firstMetrics);
     firstLife.handle(ready.getRequestId(), ready).get();
     Path cert =
         fx.dir()
@@ -211,7 +215,7 @@ class FinalizeServiceIT {
     CertificateIssued issued = await(fx.topics().certificateIssued, 1).get(0).value();
     assertThat(issued.getSerialNumber()).isEqualTo(firstSerial);
     assertThat(proxy.finalizes()).as("Pebble was asked to finalize once").isEqualTo(1);
-    assertThat(second.handler().counter("orders.resumed")).isEqualTo(1);
-    assertThat(second.handler().counter("orders.finalized")).isZero();
+    assertThat(second.metrics().get("orders.resumed")).isEqualTo(1);
+    assertThat(second.metrics().get("orders.finalized")).isZero();
   }
 }

@@ -1,6 +1,7 @@
 package dev.renewal.order;
 
 import dev.renewal.acme.Acme4jPacers;
+import dev.renewal.acme.CaCalls;
 import dev.renewal.acme.PipelineContext;
 import dev.renewal.config.ConfigException;
 import dev.renewal.config.Settings;
@@ -76,7 +77,7 @@ public final class OrderServiceApp implements AutoCloseable {
     RequestHandler handler =
         new RequestHandler(
             ctx.profiles(),
-            pacers.byProfile(),
+            new CaCalls(pacers.byProfile(), publisher, ctx.topics(), Clock.systemUTC(), metrics),
             new Acme4jOrderGateway(ctx.sessions(), ctx.accounts()),
             records,
             publisher,

@@ -7,6 +7,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.renewal.acme.AccountStore;
 import dev.renewal.acme.AcmeSessions;
+import dev.renewal.acme.CaCalls;
 import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.CaProfiles;
 import dev.renewal.acme.Pacer;
@@ -192,17 +193,23 @@ class OrderServiceIT {
     CaProfiles profiles = CaProfiles.from(settings(fx.pebble("pebble")));
     CompactedStore<OrderRecord> firstRecords =
         new CompactedStore<>(fx.topics().orderRecords, crashing, fx.stack().clientProps());
+    ServiceMetrics firstMetrics = new ServiceMetrics("order-service");
     RequestHandler firstLife =
         new RequestHandler(
             profiles,
-            Map.of("pebble", new Pacer(2, 100, workers, scheduler)),
+            new CaCalls(
+                Map.of("pebble", new Pacer(2, 100, workers, scheduler)),
+                crashing,
+                fx.topics(),
+                Clock.systemUTC(),
+                firstMetrics),
             new Acme4jOrderGateway(
                 new AcmeSessions(), new AccountStore(fx.work().resolve("keys-" + fx.prefix()))),
             firstRecords,
             crashing,
             fx.topics(),
             Clock.systemUTC(),
-            new ServiceMetrics("order-service"));
+            firstMetrics);
     CompletableFuture<Void> died = firstLife.handle(id, request);
     assertThat(died).failsWithin(WAIT);
     String recordedOrder = firstRecords.get(id).orElseThrow().getOrderUrl();

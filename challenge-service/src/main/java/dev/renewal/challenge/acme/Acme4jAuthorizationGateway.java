@@ -6,6 +6,8 @@ import dev.renewal.acme.AcmeSessions;
 import dev.renewal.acme.CaCallFailure;
 import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.Statuses;
+import dev.renewal.challenge.domain.AuthorizationView;
+import dev.renewal.challenge.domain.ChallengeView;
 import dev.renewal.events.ChallengeType;
 import java.util.Optional;
 import org.shredzone.acme4j.Authorization;

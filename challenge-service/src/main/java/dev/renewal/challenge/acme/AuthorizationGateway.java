@@ -1,6 +1,8 @@
 package dev.renewal.challenge.acme;
 
 import dev.renewal.acme.CaProfile;
+import dev.renewal.challenge.domain.AuthorizationView;
+import dev.renewal.challenge.domain.ChallengeView;
 import dev.renewal.events.ChallengeType;
 
 /**

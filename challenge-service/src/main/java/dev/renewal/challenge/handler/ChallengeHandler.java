@@ -1,65 +1,56 @@
 package dev.renewal.challenge.handler;
 
 import dev.renewal.acme.AcmeFailure;
+import dev.renewal.acme.CaCallFailure;
+import dev.renewal.acme.CaCalls;
 import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.CaProfiles;
-import dev.renewal.acme.Pacer;
 import dev.renewal.acme.PollPolicy;
-import dev.renewal.acme.RetryingCall;
 import dev.renewal.challenge.acme.AuthorizationGateway;
-import dev.renewal.challenge.acme.AuthorizationView;
-import dev.renewal.challenge.acme.ChallengeView;
-import dev.renewal.challenge.dns.DnsProvider;
-import dev.renewal.challenge.dns.TxtLookup;
-import dev.renewal.challenge.http01.Http01Responses;
+import dev.renewal.challenge.domain.AuthorizationStep;
+import dev.renewal.challenge.domain.AuthorizationStep.Action;
+import dev.renewal.challenge.domain.AuthorizationView;
+import dev.renewal.challenge.domain.ChallengeView;
+import dev.renewal.challenge.provision.Provisioner;
+import dev.renewal.contract.RenewalFailures;
 import dev.renewal.events.AcmeStatus;
-import dev.renewal.events.AuthorizationObserved;
 import dev.renewal.events.AuthorizationWork;
 import dev.renewal.events.AuthorizationWorkState;
-import dev.renewal.events.ChallengeObserved;
 import dev.renewal.events.ChallengeRecord;
 import dev.renewal.events.ChallengeType;
 import dev.renewal.events.ObservationSource;
 import dev.renewal.events.OrderPlaced;
 import dev.renewal.events.Problem;
-import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.Stage;
 import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.topics.CompactedStore;
 import dev.renewal.topics.Publisher;
 import dev.renewal.topics.Topics;
 import java.time.Clock;
-import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Carries every authorization of an order to a terminal observation, one step at a time: fetch the
- * authorization (authoritative, RFC 8555 section 7.5.1); if it is already valid (reuse), solve
- * nothing; else provision the response, trigger the challenge, and poll the authorization until it
- * is terminal or the deadline passes. A challenge that answers {@code invalid} is evidence, not a
- * verdict: polling goes on and the authorization decides.
+ * Carries every authorization of an order to a terminal observation: the loop that applies {@link
+ * AuthorizationStep}'s one action at a time (read the authorization, provision and trigger, poll,
+ * finish, time out), records each fact in the order's {@link ChallengeRecord} and asks the step
+ * again. Every CA call goes through {@link CaCalls} (pacer, retries); every wait is a rescheduled
+ * call, no thread waits.
  *
- * <p>Every step is recorded in the order's {@link ChallengeRecord} before the next: after a
- * restart, authorizations without a terminal observation are polled again, and a challenge whose
- * trigger may have been sent is re-read and triggered only if it is still pending. Waiting is
- * rescheduling; every CA call runs through the profile's {@link Pacer}.
+ * <p>After a restart, authorizations without a terminal observation resume from the record; a
+ * challenge whose trigger may have been sent is re-read and triggered only if still pending.
  */
 public final class ChallengeHandler {
   private static final Logger LOGGER = LoggerFactory.getLogger(ChallengeHandler.class);
@@ -67,37 +58,14 @@ public final class ChallengeHandler {
   /** A record change that changes nothing: {@link #updateWork} writes nothing for it. */
   private static final UnaryOperator<AuthorizationWork> NO_CHANGE = w -> w;
 
-  private static final Set<AcmeStatus> TERMINAL =
-      EnumSet.of(
-          AcmeStatus.VALID,
-          AcmeStatus.INVALID,
-          AcmeStatus.DEACTIVATED,
-          AcmeStatus.EXPIRED,
-          AcmeStatus.REVOKED);
-
-  /** Problem type: our own responder did not serve the token in time. */
-  public static final String SELF_CHECK_FAILED = "urn:renewal:problem:self-check-failed";
-
-  /** Problem type: the CA does not offer the requested challenge type. */
-  public static final String CHALLENGE_NOT_OFFERED = "urn:renewal:problem:challenge-not-offered";
-
-  /** Problem type: the DNS-01 record did not become visible in time, or could not be written. */
-  public static final String DNS_FAILED = "urn:renewal:problem:dns";
-
   private final CaProfiles profiles;
-  private final Map<String, Pacer> pacers;
+  private final CaCalls ca;
   private final AuthorizationGateway gateway;
   private final CompactedStore<ChallengeRecord> records;
-  private final Http01Responses http01;
-  private final SelfCheck selfCheck;
-  private final DnsProvider dns;
-  private final Optional<TxtLookup> txtLookup;
-  private final Duration dnsPropagationTimeout;
-  private final ExecutorService dnsWorkers;
+  private final Provisioner responses;
   private final Publisher publisher;
   private final Topics topics;
   private final Clock clock;
-  private final ScheduledExecutorService scheduler;
   private final PollPolicy poll;
   private final ServiceMetrics metrics;
 
@@ -105,41 +73,29 @@ public final class ChallengeHandler {
   private final Set<String> active = ConcurrentHashMap.newKeySet();
 
   /** When each active order was placed (from its OrderPlaced; unknown after a restart). */
-  private final Map<String, java.time.Instant> placedAt = new ConcurrentHashMap<>();
+  private final Map<String, Instant> placedAt = new ConcurrentHashMap<>();
 
   private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
 
   public ChallengeHandler(
       CaProfiles profiles,
-      Map<String, Pacer> pacers,
+      CaCalls ca,
       AuthorizationGateway gateway,
       CompactedStore<ChallengeRecord> records,
-      Http01Responses http01,
-      SelfCheck selfCheck,
-      DnsProvider dns,
-      Optional<TxtLookup> txtLookup,
-      Duration dnsPropagationTimeout,
-      ExecutorService dnsWorkers,
+      Provisioner responses,
       Publisher publisher,
       Topics topics,
       Clock clock,
-      ScheduledExecutorService scheduler,
       PollPolicy poll,
       ServiceMetrics metrics) {
     this.profiles = profiles;
-    this.pacers = Map.copyOf(pacers);
+    this.ca = ca;
     this.gateway = gateway;
     this.records = records;
-    this.http01 = http01;
-    this.selfCheck = selfCheck;
-    this.dns = dns;
-    this.txtLookup = txtLookup;
-    this.dnsPropagationTimeout = dnsPropagationTimeout;
-    this.dnsWorkers = dnsWorkers;
+    this.responses = responses;
     this.publisher = publisher;
     this.topics = topics;
     this.clock = clock;
-    this.scheduler = scheduler;
     this.poll = poll;
     this.metrics = metrics;
     metrics.inFlight("orders", active::size);
@@ -165,13 +121,17 @@ public final class ChallengeHandler {
     placedAt.put(requestId, placed.getOccurredAt());
     Optional<CaProfile> profile = profiles.get(placed.getRequest().getCaProfile());
     if (profile.isEmpty()) {
-      Problem problem =
-          problem(
+      return ca.fail(
+          placed.getRequest(),
+          Stage.CHALLENGE,
+          RenewalFailures.problem(
               "urn:renewal:problem:unknown-ca-profile",
               "CA profile '"
                   + placed.getRequest().getCaProfile()
-                  + "' is not configured in challenge-service");
-      return fail(placed.getRequest(), placed.getOrderUrl(), null, problem, false);
+                  + "' is not configured in challenge-service"),
+          false,
+          placed.getOrderUrl(),
+          null);
     }
     List<AuthorizationWork> works = new ArrayList<>();
     for (String url : placed.getAuthorizationUrls()) {
@@ -200,7 +160,7 @@ public final class ChallengeHandler {
                   requestId,
                   works.size(),
                   placed.getRequest().getChallengeType());
-              works.forEach(w -> step(requestId, w.getAuthorizationUrl()));
+              works.forEach(w -> start(requestId, w.getAuthorizationUrl()));
             });
   }
 
@@ -217,7 +177,7 @@ public final class ChallengeHandler {
                   requestId,
                   w.getAuthorizationUrl(),
                   w.getState());
-              step(requestId, w.getAuthorizationUrl());
+              start(requestId, w.getAuthorizationUrl());
             }
           }
         });
@@ -232,6 +192,22 @@ public final class ChallengeHandler {
     }
   }
 
+  /** The record, this authorization's work, its profile. */
+  private record Context(ChallengeRecord record, AuthorizationWork work, CaProfile profile) {
+    String requestId() {
+      return record.getRequestId();
+    }
+
+    String url() {
+      return work.getAuthorizationUrl();
+    }
+
+    Instant deadline() {
+      return record.getDeadline();
+    }
+  }
+
+  /** The authorization's current context, or empty once its request is cancelled here. */
   private Optional<Context> context(String requestId, String authzUrl) {
     if (cancelled.contains(requestId)) {
       return Optional.empty();
@@ -246,206 +222,141 @@ public final class ChallengeHandler {
                     .map(
                         w ->
                             new Context(
-                                r,
-                                w,
-                                profiles.get(r.getRequest().getCaProfile()).orElseThrow(),
-                                r.getRequest().getChallengeType())));
+                                r, w, profiles.get(r.getRequest().getCaProfile()).orElseThrow())));
   }
 
-  /** The record, this authorization's work, its profile and challenge type. */
-  private record Context(
-      ChallengeRecord record, AuthorizationWork work, CaProfile profile, ChallengeType type) {
-    String requestId() {
-      return record.getRequestId();
-    }
-
-    String url() {
-      return work.getAuthorizationUrl();
-    }
+  private void start(String requestId, String authzUrl) {
+    then(
+        requestId, authzUrl, c -> AuthorizationStep.start(c.work(), clock.instant(), c.deadline()));
   }
 
-  private void step(String requestId, String authzUrl) {
-    Optional<Context> ctx = context(requestId, authzUrl);
-    if (ctx.isEmpty()) {
-      return;
-    }
-    Context c = ctx.get();
-    switch (c.work().getState()) {
-      // TRIGGERING: written before the trigger by earlier versions; begin() re-reads and decides.
-      case NEW, TRIGGERING -> begin(c);
-      case TRIGGERED -> pollLater(requestId, authzUrl, Duration.ZERO, 1);
-      default -> {
-        // DONE: nothing to do
-      }
-    }
-  }
-
-  private void begin(Context c) {
-    call(
-        c,
-        () -> gateway.fetch(c.profile(), c.url(), c.type()),
-        view -> {
-          observe(c, view, false)
-              .thenAccept(
-                  seen -> {
-                    if (TERMINAL.contains(view.status())) {
-                      if (view.status() == AcmeStatus.VALID) {
-                        metrics.count("authorizations.reused");
-                        LOGGER.info(
-                            "authorization already valid, nothing to solve: authorization={}",
-                            c.url());
-                      }
-                      cleanupAndDone(c.requestId(), c.url(), seen);
-                      return;
-                    }
-                    if (view.challenge().isEmpty()) {
-                      fail(
-                          c.record().getRequest(),
-                          c.record().getOrderUrl(),
-                          c.url(),
-                          problem(
-                              CHALLENGE_NOT_OFFERED,
-                              "the CA does not offer "
-                                  + c.type()
-                                  + " for "
-                                  + view.identifier()
-                                  + " (authorization "
-                                  + c.url()
-                                  + ")"),
-                          false);
-                      done(c.requestId(), c.url(), seen);
-                      return;
-                    }
-                    ChallengeView challenge = view.challenge().get();
-                    // Provisioning details recorded: a trigger may have been sent before a
-                    // restart (they are written just before it). Then trigger only a pending
-                    // challenge, never twice; without them, nothing was sent.
-                    boolean mayHaveTriggered = c.work().getChallengeUrl() != null;
-                    if (mayHaveTriggered && challenge.status() != AcmeStatus.PENDING) {
-                      LOGGER.info(
-                          "challenge already triggered before the restart, polling:"
-                              + " authorization={} challenge={}",
-                          c.url(),
-                          challenge.status());
-                      updateWork(
-                              c.requestId(),
-                              c.url(),
-                              w ->
-                                  AuthorizationWork.newBuilder(seen.apply(w))
-                                      .setState(AuthorizationWorkState.TRIGGERED)
-                                      .build())
-                          .thenRun(() -> pollLater(c.requestId(), c.url(), Duration.ZERO, 1));
-                      return;
-                    }
-                    provisionAndTrigger(c, view, challenge, seen);
-                  });
-        });
+  /** Asks the step with the current context, then applies its action. */
+  private void then(String requestId, String authzUrl, Function<Context, Action> step) {
+    context(requestId, authzUrl).ifPresent(c -> apply(c, step.apply(c), NO_CHANGE));
   }
 
   /**
-   * Provisions the response and triggers the challenge. {@code seen} (the record change of the
-   * observation just made) is written with the provisioning details, in one write.
+   * Applies {@code action}; {@code seen} (the record change of the read just made, not yet written)
+   * is written with the action's own change, one write instead of two.
    */
-  private void provisionAndTrigger(
-      Context c,
-      AuthorizationView view,
-      ChallengeView challenge,
-      UnaryOperator<AuthorizationWork> seen) {
-    CompletableFuture<Void> provisioned;
-    UnaryOperator<AuthorizationWork> remember;
-    if (c.type() == ChallengeType.DNS_01) {
-      String name = challenge.recordName().orElseThrow();
-      remember =
-          w ->
-              AuthorizationWork.newBuilder(seen.apply(w))
-                  .setIdentifier(view.identifier())
-                  .setChallengeUrl(challenge.url())
-                  .setTxtName(name)
-                  .setTxtValue(challenge.response())
-                  .build();
-      provisioned =
-          CompletableFuture.runAsync(() -> dns.present(name, challenge.response()), dnsWorkers)
-              .thenCompose(v -> awaitTxt(name, challenge.response()));
-    } else {
-      remember =
-          w ->
-              AuthorizationWork.newBuilder(seen.apply(w))
-                  .setIdentifier(view.identifier())
-                  .setChallengeUrl(challenge.url())
-                  .setToken(challenge.token())
-                  .build();
-      provisioned =
-          http01
-              .publish(challenge.token(), challenge.response())
-              .thenCompose(v -> selfCheck.await(challenge.token(), challenge.response()))
-              .thenAccept(
-                  ok -> {
-                    if (!ok) {
-                      throw new ProvisioningFailure(
-                          problem(
-                              SELF_CHECK_FAILED,
-                              "this instance's HTTP-01 responder did not serve token "
-                                  + challenge.token()
-                                  + " within the self-check timeout"));
-                    }
-                  });
+  private void apply(Context c, Action action, UnaryOperator<AuthorizationWork> seen) {
+    if (action instanceof AuthorizationStep.Read read) {
+      updateWork(c, seen).thenRun(() -> read(c, read));
+    } else if (action instanceof AuthorizationStep.Finish finish) {
+      if (finish.reused()) {
+        metrics.count("authorizations.reused");
+        LOGGER.info("authorization already valid, nothing to solve: authorization={}", c.url());
+      }
+      removeAndFinish(c, seen);
+    } else if (action instanceof AuthorizationStep.NotOffered notOffered) {
+      fail(c, notOffered.problem(), false);
+      finish(c, seen);
+    } else if (action instanceof AuthorizationStep.AlreadyTriggered) {
+      LOGGER.info(
+          "challenge already triggered before the restart, polling: authorization={}", c.url());
+      updateWork(c, w -> AuthorizationStep.triggered(seen.apply(w)))
+          .thenRun(
+              () ->
+                  then(
+                      c.requestId(),
+                      c.url(),
+                      now ->
+                          AuthorizationStep.afterAlreadyTriggered(
+                              now.work(), clock.instant(), now.deadline())));
+    } else if (action instanceof AuthorizationStep.Provision provision) {
+      provision(c, provision, seen);
+    } else if (action instanceof AuthorizationStep.TimedOut timedOut) {
+      timedOut(c, timedOut.problem(), seen);
     }
-    // Remember what was provisioned first, so that it can be removed whatever happens next. No
-    // state is written before the trigger: after a restart, begin() re-reads the challenge and
-    // triggers only a pending one.
-    updateWork(c.requestId(), c.url(), remember)
-        .thenCompose(v -> provisioned)
+    // Nothing: the work is done.
+  }
+
+  /** Reads the authorization (after the action's delay), emits what changed, asks the step. */
+  private void read(Context c, AuthorizationStep.Read read) {
+    if (read.poll() > 0) {
+      metrics.count("authorizations.polled");
+    }
+    ca.callAfter(c.profile(), read.delay(), () -> gateway.fetch(c.profile(), c.url(), type(c)))
         .whenComplete(
-            (v, e) -> {
-              if (e != null) {
-                Throwable cause = e instanceof CompletionException ? e.getCause() : e;
-                Problem p =
-                    cause instanceof ProvisioningFailure pf
-                        ? pf.problem
-                        : problem(
-                            DNS_FAILED,
-                            "provisioning the challenge response failed: " + cause.getMessage());
-                fail(c.record().getRequest(), c.record().getOrderUrl(), c.url(), p, true);
-                cleanupAndDone(c.requestId(), c.url());
+            (view, error) -> {
+              if (error != null) {
+                failAndFinish(c, CaCallFailure.of(error).failure());
                 return;
               }
-              trigger(c.requestId(), c.url(), challenge.url());
+              context(c.requestId(), c.url()).ifPresent(now -> observed(now, view, read.poll()));
             });
   }
 
-  private CompletableFuture<Void> awaitTxt(String name, String value) {
-    if (txtLookup.isEmpty()) {
-      return CompletableFuture.completedFuture(null);
-    }
-    CompletableFuture<Void> result = new CompletableFuture<>();
-    long deadline = System.nanoTime() + dnsPropagationTimeout.toNanos();
-    checkTxt(name, value, deadline, result, 50);
-    return result;
+  private void observed(Context c, AuthorizationView view, int pollNumber) {
+    AuthorizationStep.Seen seen = AuthorizationStep.seen(c.work(), view);
+    UnaryOperator<AuthorizationWork> remember =
+        seen.any() ? w -> AuthorizationStep.remember(w, view, seen) : NO_CHANGE;
+    AuthorizationWork after = remember.apply(c.work());
+    emit(c, view, seen)
+        .thenRun(
+            () ->
+                apply(
+                    c,
+                    AuthorizationStep.next(
+                        after, type(c), view, pollNumber, clock.instant(), c.deadline(), poll),
+                    remember));
   }
 
-  private void checkTxt(
-      String name, String value, long deadline, CompletableFuture<Void> result, long delayMs) {
-    CompletableFuture.supplyAsync(() -> txtLookup.get().values(name), dnsWorkers)
-        .handle((values, e) -> e == null && values.contains(value))
+  /** Emits the observations {@code seen} found changed; completes once they are written. */
+  private CompletableFuture<Void> emit(
+      Context c, AuthorizationView view, AuthorizationStep.Seen seen) {
+    List<CompletableFuture<?>> sends = new ArrayList<>();
+    if (seen.authorizationChanged()) {
+      sends.add(
+          publisher.send(
+              topics.authorizationObserved,
+              c.requestId(),
+              ChallengeEvents.authorization(
+                  c.record(), c.work(), view, seen.reused(), clock.instant())));
+      metrics.count(
+          "authorizations.observed", "status", view.status().toString().toLowerCase(Locale.ROOT));
+      Instant since = placedAt.get(c.requestId());
+      if (view.status() == AcmeStatus.VALID && since != null) {
+        metrics.stageLatency("authorization", since, clock.instant());
+      }
+    }
+    if (seen.challengeChanged()) {
+      sends.add(
+          publisher.send(
+              topics.challengeObserved,
+              c.requestId(),
+              ChallengeEvents.challenge(
+                  c.record(),
+                  c.work(),
+                  view.challenge().orElseThrow(),
+                  ObservationSource.POLL,
+                  clock.instant())));
+    }
+    return CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new));
+  }
+
+  /**
+   * Records what is about to be served (with {@code seen}), serves it, then triggers. Nothing else
+   * is recorded before the trigger: after a restart the challenge is re-read and triggered only if
+   * still pending.
+   */
+  private void provision(
+      Context c, AuthorizationStep.Provision provision, UnaryOperator<AuthorizationWork> seen) {
+    ChallengeView challenge = provision.challenge();
+    updateWork(
+            c,
+            w ->
+                AuthorizationStep.provisioning(
+                    seen.apply(w), provision.identifier(), challenge, type(c)))
+        .thenCompose(v -> responses.provision(type(c), challenge))
         .thenAccept(
-            seen -> {
-              if (seen) {
-                result.complete(null);
-              } else if (System.nanoTime() > deadline) {
-                result.completeExceptionally(
-                    new ProvisioningFailure(
-                        problem(
-                            DNS_FAILED,
-                            "TXT record "
-                                + name
-                                + " not visible within "
-                                + dnsPropagationTimeout)));
-              } else {
-                scheduler.schedule(
-                    () -> checkTxt(name, value, deadline, result, Math.min(delayMs * 2, 2000)),
-                    delayMs,
-                    TimeUnit.MILLISECONDS);
+            problem -> {
+              if (problem.isPresent()) {
+                fail(c, problem.get(), true);
+                removeAndFinish(c, NO_CHANGE);
+                return;
               }
+              trigger(c.requestId(), c.url(), challenge.url());
             });
   }
 
@@ -456,349 +367,111 @@ public final class ChallengeHandler {
     }
     Context c = ctx.get();
     metrics.count("challenges.triggered");
-    call(
-        c,
-        () -> gateway.trigger(c.profile(), challengeUrl, c.type()),
-        challenge -> {
-          ChallengeObserved observed =
-              challengeObserved(c, challenge, ObservationSource.TRIGGER_RESPONSE);
-          if (challenge.status() == AcmeStatus.INVALID) {
-            metrics.count("challenges.trigger.invalid");
-            LOGGER.warn(
-                "the CA answered the challenge trigger with invalid; polling the authorization, which"
-                    + " decides: authorization={} problem={}",
-                authzUrl,
-                challenge.error().map(Problem::getDetail).orElse(null));
-          }
-          publisher
-              .send(topics.challengeObserved, requestId, observed)
-              .thenCompose(
-                  v ->
-                      updateWork(
-                          requestId,
-                          authzUrl,
-                          w ->
-                              AuthorizationWork.newBuilder(w)
-                                  .setState(AuthorizationWorkState.TRIGGERED)
-                                  .setLastChallengeStatus(challenge.status())
-                                  .build()))
-              .thenRun(() -> pollLater(requestId, authzUrl, poll.initial(), 1));
-        });
-  }
-
-  private void pollLater(String requestId, String authzUrl, Duration delay, int pollNumber) {
-    Optional<Context> ctx = context(requestId, authzUrl);
-    if (ctx.isEmpty() || ctx.get().work().getState() == AuthorizationWorkState.DONE) {
-      return;
-    }
-    Context c = ctx.get();
-    if (clock.instant().isAfter(c.record().getDeadline())) {
-      timedOut(c);
-      return;
-    }
-    metrics.count("authorizations.polled");
-    Pacer pacer = pacers.get(c.profile().name());
-    pacer
-        .submitAfter(delay, () -> gateway.fetch(c.profile(), authzUrl, c.type()))
+    ca.call(c.profile(), () -> gateway.trigger(c.profile(), challengeUrl, type(c)))
         .whenComplete(
-            (view, error) -> {
+            (challenge, error) -> {
               if (error != null) {
-                retryOrFail(
-                    c,
-                    error,
-                    pollNumber,
-                    () -> pollLater(requestId, authzUrl, poll.initial(), pollNumber + 1));
+                failAndFinish(c, CaCallFailure.of(error).failure());
                 return;
               }
-              Optional<Context> now = context(requestId, authzUrl);
-              if (now.isEmpty()) {
-                return;
+              if (challenge.status() == AcmeStatus.INVALID) {
+                metrics.count("challenges.trigger.invalid");
+                LOGGER.warn(
+                    "the CA answered the challenge trigger with invalid; polling the authorization,"
+                        + " which decides: authorization={} problem={}",
+                    authzUrl,
+                    challenge.error().map(Problem::getDetail).orElse(null));
               }
-              observe(now.get(), view, true)
-                  .thenAccept(
-                      seen -> {
-                        if (TERMINAL.contains(view.status())) {
-                          // One write: the last observation and DONE.
-                          cleanupAndDone(requestId, authzUrl, seen);
-                        } else {
-                          updateWork(requestId, authzUrl, seen)
-                              .thenRun(
-                                  () ->
-                                      pollLater(
-                                          requestId,
-                                          authzUrl,
-                                          poll.next(pollNumber, view.retryAfter(), clock.instant()),
-                                          pollNumber + 1));
-                        }
-                      });
+              publisher
+                  .send(
+                      topics.challengeObserved,
+                      requestId,
+                      ChallengeEvents.challenge(
+                          c.record(),
+                          c.work(),
+                          challenge,
+                          ObservationSource.TRIGGER_RESPONSE,
+                          clock.instant()))
+                  .thenCompose(v -> updateWork(c, w -> AuthorizationStep.triggered(w, challenge)))
+                  .thenRun(
+                      () ->
+                          then(
+                              requestId,
+                              authzUrl,
+                              now ->
+                                  AuthorizationStep.afterTrigger(
+                                      now.work(), clock.instant(), now.deadline(), poll)));
             });
   }
 
-  private void timedOut(Context c) {
+  private void timedOut(Context c, Problem problem, UnaryOperator<AuthorizationWork> seen) {
     metrics.count("authorizations.timed.out");
     LOGGER.warn(
         "authorization still pending at its deadline: authorization={} deadline={}",
         c.url(),
-        c.record().getDeadline());
-    AuthorizationObserved observed =
-        AuthorizationObserved.newBuilder()
-            .setEventId(UUID.randomUUID().toString())
-            .setRequestId(c.requestId())
-            .setOccurredAt(clock.instant())
-            .setOrderUrl(c.record().getOrderUrl())
-            .setAuthorizationUrl(c.url())
-            .setIdentifier(String.valueOf(c.work().getIdentifier()))
-            .setStatus(AcmeStatus.TIMED_OUT)
-            .setRawStatus(null)
-            .setSource(ObservationSource.DEADLINE)
-            .setProblem(
-                problem(
-                    "urn:renewal:problem:authorization-timeout",
-                    "the authorization was still "
-                        + c.work()
-                            .getLastAuthorizationStatus()
-                            .toString()
-                            .toLowerCase(java.util.Locale.ROOT)
-                        + " at its deadline "
-                        + c.record().getDeadline()))
-            .build();
+        c.deadline());
+    AuthorizationWork last = seen.apply(c.work());
     publisher
-        .send(topics.authorizationObserved, c.requestId(), observed)
-        .thenRun(() -> cleanupAndDone(c.requestId(), c.url()));
+        .send(
+            topics.authorizationObserved,
+            c.requestId(),
+            ChallengeEvents.timedOut(c.record(), last, problem, clock.instant()))
+        .thenRun(() -> removeAndFinish(c, seen));
   }
 
-  /**
-   * Emits what changed since the last observation of this authorization: its status, and (once
-   * triggered) the status of the challenge inside it. Completes, once the events are written, with
-   * the change of the record that remembers them ({@link #NO_CHANGE} when nothing changed); the
-   * caller writes it with its own next change, one write instead of two.
-   */
-  private CompletableFuture<UnaryOperator<AuthorizationWork>> observe(
-      Context c, AuthorizationView view, boolean triggered) {
-    AuthorizationWork w = c.work();
-    List<CompletableFuture<?>> sends = new ArrayList<>();
-    boolean authzChanged = view.status() != w.getLastAuthorizationStatus();
-    Optional<ChallengeView> challenge = view.challenge();
-    boolean challengeChanged =
-        triggered
-            && challenge.isPresent()
-            && challenge.get().status() != w.getLastChallengeStatus();
-    if (authzChanged) {
-      boolean reused =
-          !triggered
-              && w.getState() == AuthorizationWorkState.NEW
-              && view.status() == AcmeStatus.VALID;
-      AuthorizationObserved observed =
-          AuthorizationObserved.newBuilder()
-              .setEventId(UUID.randomUUID().toString())
-              .setRequestId(c.requestId())
-              .setOccurredAt(clock.instant())
-              .setOrderUrl(c.record().getOrderUrl())
-              .setAuthorizationUrl(c.url())
-              .setIdentifier(view.identifier())
-              .setWildcard(view.wildcard())
-              .setStatus(view.status())
-              .setRawStatus(view.rawStatus().orElse(null))
-              .setSource(ObservationSource.POLL)
-              .setProblem(
-                  view.status() == AcmeStatus.VALID
-                      ? null
-                      : challenge.flatMap(ChallengeView::error).orElse(null))
-              .setExpires(view.expires().orElse(null))
-              .setReused(reused)
-              .build();
-      sends.add(publisher.send(topics.authorizationObserved, c.requestId(), observed));
-      metrics.count(
-          "authorizations.observed",
-          "status",
-          view.status().toString().toLowerCase(java.util.Locale.ROOT));
-      if (view.status() == AcmeStatus.VALID) {
-        java.time.Instant since = placedAt.get(c.requestId());
-        if (since != null) {
-          metrics.stageLatency("authorization", since, clock.instant());
-        }
-      }
-    }
-    if (challengeChanged) {
-      sends.add(
-          publisher.send(
-              topics.challengeObserved,
-              c.requestId(),
-              challengeObserved(c, challenge.get(), ObservationSource.POLL)));
-    }
-    if (sends.isEmpty()) {
-      return CompletableFuture.completedFuture(NO_CHANGE);
-    }
-    UnaryOperator<AuthorizationWork> seen =
-        x -> {
-          AuthorizationWork.Builder b =
-              AuthorizationWork.newBuilder(x)
-                  .setIdentifier(view.identifier())
-                  .setLastAuthorizationStatus(view.status());
-          if (challengeChanged) {
-            b.setLastChallengeStatus(challenge.get().status());
-          }
-          return b.build();
-        };
-    return CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).thenApply(v -> seen);
+  /** A CA call gave up: the failure of the challenge stage, then the response removed. */
+  private void failAndFinish(Context c, AcmeFailure failure) {
+    ca.fail(c.record().getRequest(), Stage.CHALLENGE, failure, c.record().getOrderUrl(), c.url());
+    removeAndFinish(c, NO_CHANGE);
   }
 
-  private ChallengeObserved challengeObserved(
-      Context c, ChallengeView challenge, ObservationSource source) {
-    return ChallengeObserved.newBuilder()
-        .setEventId(UUID.randomUUID().toString())
-        .setRequestId(c.requestId())
-        .setOccurredAt(clock.instant())
-        .setOrderUrl(c.record().getOrderUrl())
-        .setAuthorizationUrl(c.url())
-        .setChallengeUrl(challenge.url())
-        .setChallengeType(c.type())
-        .setIdentifier(String.valueOf(c.work().getIdentifier()))
-        .setStatus(challenge.status())
-        .setRawStatus(challenge.rawStatus().orElse(null))
-        .setSource(source)
-        .setProblem(challenge.error().orElse(null))
-        .build();
+  private void fail(Context c, Problem problem, boolean retryable) {
+    ca.fail(
+        c.record().getRequest(),
+        Stage.CHALLENGE,
+        problem,
+        retryable,
+        c.record().getOrderUrl(),
+        c.url());
   }
 
-  /** Removes the provisioned response (token tombstone or TXT record), then marks the work DONE. */
-  private void cleanupAndDone(String requestId, String authzUrl) {
-    cleanupAndDone(requestId, authzUrl, NO_CHANGE);
+  /** Removes the served response (as now recorded), then marks the work done with {@code seen}. */
+  private void removeAndFinish(Context c, UnaryOperator<AuthorizationWork> seen) {
+    context(c.requestId(), c.url())
+        .ifPresent(now -> responses.remove(now.work()).thenRun(() -> finish(now, seen)));
   }
 
-  /** The same, writing {@code last} (the last observation's record change) with DONE. */
-  private void cleanupAndDone(
-      String requestId, String authzUrl, UnaryOperator<AuthorizationWork> last) {
-    Optional<Context> ctx = context(requestId, authzUrl);
-    if (ctx.isEmpty()) {
-      return;
-    }
-    AuthorizationWork w = ctx.get().work();
-    CompletableFuture<Void> cleanup = CompletableFuture.completedFuture(null);
-    if (w.getToken() != null) {
-      cleanup = http01.remove(w.getToken());
-    } else if (w.getTxtName() != null) {
-      cleanup =
-          CompletableFuture.runAsync(
-              () -> dns.cleanup(w.getTxtName(), w.getTxtValue()), dnsWorkers);
-    }
-    cleanup
-        .exceptionally(
-            e -> {
-              LOGGER.warn(
-                  "removing the challenge response failed (left behind): authorization={} error={}",
-                  authzUrl,
-                  e.toString());
-              return null;
-            })
-        .thenCompose(v -> done(requestId, authzUrl, last));
-  }
-
-  private CompletableFuture<Void> done(
-      String requestId, String authzUrl, UnaryOperator<AuthorizationWork> last) {
-    return updateWork(
-            requestId,
-            authzUrl,
-            w ->
-                AuthorizationWork.newBuilder(last.apply(w))
-                    .setState(AuthorizationWorkState.DONE)
-                    .build())
+  private void finish(Context c, UnaryOperator<AuthorizationWork> seen) {
+    updateWork(c, w -> AuthorizationStep.done(seen.apply(w)))
         .thenRun(
             () -> {
               boolean all =
-                  records.get(requestId).stream()
+                  records.get(c.requestId()).stream()
                       .flatMap(r -> r.getAuthorizations().stream())
                       .allMatch(x -> x.getState() == AuthorizationWorkState.DONE);
               if (all) {
-                active.remove(requestId);
-                placedAt.remove(requestId);
+                active.remove(c.requestId());
+                placedAt.remove(c.requestId());
                 LOGGER.info(
-                    "every authorization of the order is terminal: requestId={}", requestId);
+                    "every authorization of the order is terminal: requestId={}", c.requestId());
               }
             });
   }
 
-  /** Runs a CA call through the pacer; transient failures are retried, terminal ones fail. */
-  private <T> void call(Context c, Supplier<T> operation, java.util.function.Consumer<T> then) {
-    RetryingCall.run(
-            pacers.get(c.profile().name()),
-            c.profile(),
-            clock,
-            operation,
-            (attempt, f, delay) -> metrics.count("ca.retries", "kind", f.kind().name()))
-        .whenComplete(
-            (value, error) -> {
-              if (error == null) {
-                then.accept(value);
-                return;
-              }
-              AcmeFailure failure = RetryingCall.GaveUp.of(error).failure();
-              fail(
-                  c.record().getRequest(),
-                  c.record().getOrderUrl(),
-                  c.url(),
-                  failure.problem(),
-                  failure.kind().retryable());
-              cleanupAndDone(c.requestId(), c.url());
-            });
+  private static ChallengeType type(Context c) {
+    return c.record().getRequest().getChallengeType();
   }
 
-  private void retryOrFail(Context c, Throwable error, int pollNumber, Runnable retry) {
-    AcmeFailure failure = AcmeFailure.classify(error);
-    if (failure.kind().retryable() && clock.instant().isBefore(c.record().getDeadline())) {
-      metrics.count("ca.retries", "kind", failure.kind().name());
-      Duration delay = poll.next(pollNumber, failure.retryAfter(), clock.instant());
-      scheduler.schedule(retry, delay.toMillis(), TimeUnit.MILLISECONDS);
-      return;
-    }
-    fail(
-        c.record().getRequest(),
-        c.record().getOrderUrl(),
-        c.url(),
-        failure.problem(),
-        failure.kind().retryable());
-    cleanupAndDone(c.requestId(), c.url());
-  }
-
-  private CompletableFuture<Void> fail(
-      dev.renewal.events.RenewalRequested request,
-      String orderUrl,
-      String authzUrl,
-      Problem problem,
-      boolean retryable) {
-    metrics.failed(Stage.CHALLENGE, problem.getType());
-    LOGGER.info(
-        "renewal failed at the challenge stage: requestId={} authorization={} problem={} retryable={}",
-        request.getRequestId(),
-        authzUrl,
-        problem.getType(),
-        retryable);
-    RenewalFailed failed =
-        RenewalFailed.newBuilder()
-            .setEventId(UUID.randomUUID().toString())
-            .setRequestId(request.getRequestId())
-            .setOccurredAt(clock.instant())
-            .setStage(Stage.CHALLENGE)
-            .setProblem(problem)
-            .setRetryable(retryable)
-            .setOrderUrl(orderUrl)
-            .setAuthorizationUrl(authzUrl)
-            .setRequest(request)
-            .build();
-    return publisher.send(topics.renewalFailed, request.getRequestId(), failed).thenRun(() -> {});
-  }
-
-  private CompletableFuture<Void> updateWork(
-      String requestId, String authzUrl, UnaryOperator<AuthorizationWork> change) {
+  private CompletableFuture<Void> updateWork(Context c, UnaryOperator<AuthorizationWork> change) {
     if (change == NO_CHANGE) {
       return CompletableFuture.completedFuture(null);
     }
     return write(
-        requestId,
+        c.requestId(),
         r -> {
           List<AuthorizationWork> works = new ArrayList<>();
           for (AuthorizationWork w : r.getAuthorizations()) {
-            works.add(w.getAuthorizationUrl().equals(authzUrl) ? change.apply(w) : w);
+            works.add(w.getAuthorizationUrl().equals(c.url()) ? change.apply(w) : w);
           }
           return ChallengeRecord.newBuilder(r)
               .setAuthorizations(works)
@@ -810,20 +483,5 @@ public final class ChallengeHandler {
   private CompletableFuture<Void> write(String requestId, UnaryOperator<ChallengeRecord> change) {
     active.add(requestId);
     return records.update(requestId, change);
-  }
-
-  private static Problem problem(String type, String detail) {
-    return Problem.newBuilder().setType(type).setDetail(detail).build();
-  }
-
-  /** Provisioning the response failed with this problem. */
-  private static final class ProvisioningFailure extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-    private final transient Problem problem;
-
-    ProvisioningFailure(Problem problem) {
-      super(problem.getDetail());
-      this.problem = problem;
-    }
   }
 }

@@ -1,17 +1,17 @@
 package dev.renewal.finalize.handler;
 
 import dev.renewal.acme.AcmeFailure;
+import dev.renewal.acme.CaCallFailure;
+import dev.renewal.acme.CaCalls;
 import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.CaProfiles;
-import dev.renewal.acme.Pacer;
 import dev.renewal.acme.PollPolicy;
-import dev.renewal.acme.RetryingCall;
+import dev.renewal.contract.RenewalFailures;
 import dev.renewal.events.CertificateIssued;
 import dev.renewal.events.FinalizeRecord;
 import dev.renewal.events.FinalizeState;
 import dev.renewal.events.OrderReady;
 import dev.renewal.events.Problem;
-import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.Stage;
 import dev.renewal.finalize.acme.FinalizeGateway;
@@ -31,6 +31,8 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.bouncycastle.openssl.PEMParser;
@@ -53,7 +55,7 @@ public final class FinalizeHandler {
   private static final Logger LOGGER = LoggerFactory.getLogger(FinalizeHandler.class);
 
   private final CaProfiles profiles;
-  private final Map<String, Pacer> pacers;
+  private final CaCalls ca;
   private final FinalizeGateway gateway;
   private final CompactedStore<FinalizeRecord> records;
   private final CertificateKeys keys;
@@ -61,6 +63,7 @@ public final class FinalizeHandler {
   private final Publisher publisher;
   private final Topics topics;
   private final Clock clock;
+  private final ScheduledExecutorService scheduler;
   private final PollPolicy poll;
   private final ServiceMetrics metrics;
 
@@ -69,7 +72,7 @@ public final class FinalizeHandler {
 
   public FinalizeHandler(
       CaProfiles profiles,
-      Map<String, Pacer> pacers,
+      CaCalls ca,
       FinalizeGateway gateway,
       CompactedStore<FinalizeRecord> records,
       CertificateKeys keys,
@@ -77,10 +80,11 @@ public final class FinalizeHandler {
       Publisher publisher,
       Topics topics,
       Clock clock,
+      ScheduledExecutorService scheduler,
       PollPolicy poll,
       ServiceMetrics metrics) {
     this.profiles = profiles;
-    this.pacers = Map.copyOf(pacers);
+    this.ca = ca;
     this.gateway = gateway;
     this.records = records;
     this.keys = keys;
@@ -88,6 +92,7 @@ public final class FinalizeHandler {
     this.publisher = publisher;
     this.topics = topics;
     this.clock = clock;
+    this.scheduler = scheduler;
     this.poll = poll;
     this.metrics = metrics;
     metrics.inFlight("orders", working::size);
@@ -95,11 +100,6 @@ public final class FinalizeHandler {
 
   private void count(String name) {
     metrics.count(name);
-  }
-
-  /** A counter's value (0 when never counted). */
-  public long counter(String name) {
-    return metrics.get(name);
   }
 
   /** Records the order and starts finalizing it; completes once the record is written. */
@@ -217,16 +217,13 @@ public final class FinalizeHandler {
     }
   }
 
+  /** Steps again after {@code delay}: a scheduled task, no CA slot or thread held meanwhile. */
   private void later(String id, Duration delay, int pollNumber) {
-    Optional<Context> ctx = context(id);
-    if (ctx.isEmpty()) {
+    if (context(id).isEmpty()) {
       return;
     }
     count("orders.polled");
-    pacers
-        .get(ctx.get().profile().name())
-        .submitAfter(delay, () -> null)
-        .thenRun(() -> step(id, pollNumber));
+    scheduler.schedule(() -> step(id, pollNumber), delay.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private void finalizeOrder(Context c) {
@@ -336,20 +333,16 @@ public final class FinalizeHandler {
             });
   }
 
+  /** A CA call through {@link CaCalls}; a call that gives up fails the finalization. */
   private <T> void call(Context c, Supplier<T> operation, Consumer<T> then) {
-    RetryingCall.run(
-            pacers.get(c.profile().name()),
-            c.profile(),
-            clock,
-            operation,
-            (attempt, f, delay) -> metrics.count("ca.retries", "kind", f.kind().name()))
+    ca.call(c.profile(), operation)
         .whenComplete(
             (value, error) -> {
               if (error == null) {
                 then.accept(value);
                 return;
               }
-              AcmeFailure failure = RetryingCall.GaveUp.of(error).failure();
+              AcmeFailure failure = CaCallFailure.of(error).failure();
               if (failure.problem().getType().endsWith(":orderNotReady")) {
                 // RFC 8555 section 7.4: the order is not ready yet; poll it until it is (case 4).
                 count("finalize.order.not.ready");
@@ -360,28 +353,17 @@ public final class FinalizeHandler {
             });
   }
 
+  /** The failure event, then the record marked done (nothing more is asked of the CA). */
   private CompletableFuture<Void> fail(OrderReady ready, Problem problem, boolean retryable) {
-    metrics.failed(Stage.FINALIZATION, problem.getType());
     String id = ready.getRequestId();
     working.remove(id);
-    LOGGER.info(
-        "renewal failed at finalization: requestId={} problem={} retryable={}",
-        id,
-        problem.getType(),
-        retryable);
-    RenewalFailed failed =
-        RenewalFailed.newBuilder()
-            .setEventId(UUID.randomUUID().toString())
-            .setRequestId(id)
-            .setOccurredAt(clock.instant())
-            .setStage(Stage.FINALIZATION)
-            .setProblem(problem)
-            .setRetryable(retryable)
-            .setOrderUrl(ready.getPlaced().getOrderUrl())
-            .setRequest(ready.getPlaced().getRequest())
-            .build();
-    return publisher
-        .send(topics.renewalFailed, id, failed)
+    return ca.fail(
+            ready.getPlaced().getRequest(),
+            Stage.FINALIZATION,
+            problem,
+            retryable,
+            ready.getPlaced().getOrderUrl(),
+            null)
         .thenCompose(
             v ->
                 records.get(id).isPresent()
@@ -396,6 +378,6 @@ public final class FinalizeHandler {
   }
 
   private static Problem problem(String type, String detail) {
-    return Problem.newBuilder().setType(type).setDetail(detail).build();
+    return RenewalFailures.problem(type, detail);
   }
 }

@@ -1,5 +1,6 @@
 package dev.renewal.finalize.topology;
 
+import dev.renewal.contract.RenewalFailures;
 import dev.renewal.events.AcmeStatus;
 import dev.renewal.events.AuthorizationEvidence;
 import dev.renewal.events.AuthorizationObserved;
@@ -255,17 +256,14 @@ final class Reconciler implements Processor<String, ReconciliationInput, String,
                   .build();
         }
         RenewalFailed failed =
-            RenewalFailed.newBuilder()
-                .setEventId(UUID.randomUUID().toString())
-                .setRequestId(state.getRequestId())
-                .setOccurredAt(Instant.ofEpochMilli(now))
-                .setStage(Stage.AUTHORIZATION)
-                .setProblem(problem)
-                .setRetryable(timedOut)
-                .setOrderUrl(placed.getOrderUrl())
-                .setAuthorizationUrl(url)
-                .setRequest(placed.getRequest())
-                .build();
+            RenewalFailures.event(
+                Instant.ofEpochMilli(now),
+                placed.getRequest(),
+                Stage.AUTHORIZATION,
+                problem,
+                timedOut,
+                placed.getOrderUrl(),
+                url);
         state.setOrderDecided(true);
         metrics.failed(Stage.AUTHORIZATION, problem.getType());
         context.forward(new Record<>(state.getRequestId(), failed, now));

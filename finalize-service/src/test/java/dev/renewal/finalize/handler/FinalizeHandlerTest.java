@@ -2,6 +2,7 @@ package dev.renewal.finalize.handler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.renewal.acme.CaCalls;
 import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.CaProfiles;
 import dev.renewal.acme.Pacer;
@@ -97,9 +98,16 @@ class FinalizeHandlerTest {
                 Duration.ofSeconds(10)),
             Duration.ofMinutes(1),
             orderDeadline);
+    dev.renewal.metrics.ServiceMetrics metrics =
+        new dev.renewal.metrics.ServiceMetrics("finalize-service");
     return new FinalizeHandler(
         CaProfiles.of(profile),
-        Map.of("pebble", new Pacer(2, 1000, workers, scheduler)),
+        new CaCalls(
+            Map.of("pebble", new Pacer(2, 1000, workers, scheduler)),
+            publisher,
+            topics,
+            Clock.systemUTC(),
+            metrics),
         ca,
         new CompactedStore<FinalizeRecord>(topics.finalizeRecords, publisher, Map.of()),
         new CertificateKeys(dir.resolve("keys")),
@@ -107,8 +115,9 @@ class FinalizeHandlerTest {
         publisher,
         topics,
         Clock.systemUTC(),
+        scheduler,
         new PollPolicy(Duration.ofMillis(5), Duration.ofMillis(50)),
-        new dev.renewal.metrics.ServiceMetrics("finalize-service"));
+        metrics);
   }
 
   /** Order statuses the CA will report, in order; the last one repeats. */

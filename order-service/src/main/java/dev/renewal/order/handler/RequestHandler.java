@@ -1,15 +1,14 @@
 package dev.renewal.order.handler;
 
 import dev.renewal.acme.AcmeFailure;
+import dev.renewal.acme.CaCallFailure;
+import dev.renewal.acme.CaCalls;
 import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.CaProfiles;
-import dev.renewal.acme.Pacer;
-import dev.renewal.acme.RetryingCall;
 import dev.renewal.events.OrderPlaced;
 import dev.renewal.events.OrderRecord;
 import dev.renewal.events.OrderRecordState;
 import dev.renewal.events.Problem;
-import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.Stage;
 import dev.renewal.metrics.ServiceMetrics;
@@ -40,7 +39,7 @@ public final class RequestHandler {
   private static final Logger LOGGER = LoggerFactory.getLogger(RequestHandler.class);
 
   private final CaProfiles profiles;
-  private final Map<String, Pacer> pacers;
+  private final CaCalls ca;
   private final OrderGateway gateway;
   private final CompactedStore<OrderRecord> records;
   private final Publisher publisher;
@@ -52,7 +51,7 @@ public final class RequestHandler {
 
   public RequestHandler(
       CaProfiles profiles,
-      Map<String, Pacer> pacers,
+      CaCalls ca,
       OrderGateway gateway,
       CompactedStore<OrderRecord> records,
       Publisher publisher,
@@ -60,7 +59,7 @@ public final class RequestHandler {
       Clock clock,
       ServiceMetrics metrics) {
     this.profiles = profiles;
-    this.pacers = Map.copyOf(pacers);
+    this.ca = ca;
     this.gateway = gateway;
     this.records = records;
     this.publisher = publisher;
@@ -191,6 +190,7 @@ public final class RequestHandler {
             });
   }
 
+  /** The failure event, then the record that the request failed (a duplicate does nothing). */
   private CompletableFuture<Void> fail(
       RenewalRequested raw,
       Stage stage,
@@ -198,18 +198,6 @@ public final class RequestHandler {
       boolean retryable,
       String orderUrl,
       String caProfile) {
-    metrics.failed(stage, problem.getType());
-    RenewalFailed failed =
-        RenewalFailed.newBuilder()
-            .setEventId(UUID.randomUUID().toString())
-            .setRequestId(raw.getRequestId())
-            .setOccurredAt(clock.instant())
-            .setStage(stage)
-            .setProblem(problem)
-            .setRetryable(retryable)
-            .setOrderUrl(orderUrl)
-            .setRequest(raw)
-            .build();
     OrderRecord record =
         OrderRecord.newBuilder()
             .setRequestId(raw.getRequestId())
@@ -219,14 +207,7 @@ public final class RequestHandler {
             .setOrderUrl(orderUrl)
             .setUpdatedAt(clock.instant())
             .build();
-    LOGGER.info(
-        "renewal failed: requestId={} stage={} problem={} retryable={}",
-        raw.getRequestId(),
-        stage,
-        problem.getType(),
-        retryable);
-    return publisher
-        .send(topics.renewalFailed, raw.getRequestId(), failed)
+    return ca.fail(raw, stage, problem, retryable, orderUrl, null)
         .thenCompose(v -> records.put(record.getRequestId(), record));
   }
 
@@ -234,21 +215,16 @@ public final class RequestHandler {
   private record CaResult(PlacedOrder order, AcmeFailure failure, Stage stage) {}
 
   private CompletableFuture<CaResult> withRetries(CaProfile profile, Supplier<PlacedOrder> call) {
-    return RetryingCall.run(
-            pacers.get(profile.name()),
-            profile,
-            clock,
-            call,
-            (attempt, f, delay) -> metrics.count("ca.retries", "kind", f.kind().name()))
+    return ca.call(profile, call)
         .handle(
             (order, error) -> {
               if (error == null) {
                 return new CaResult(order, null, null);
               }
-              RetryingCall.GaveUp gaveUp = RetryingCall.GaveUp.of(error);
+              CaCallFailure failure = CaCallFailure.of(error);
               Stage stage =
-                  gaveUp.getCause() instanceof AccountFailure ? Stage.ACCOUNT : Stage.ORDER;
-              return new CaResult(null, gaveUp.failure(), stage);
+                  failure.getCause() instanceof AccountFailure ? Stage.ACCOUNT : Stage.ORDER;
+              return new CaResult(null, failure.failure(), stage);
             });
   }
 

@@ -2,6 +2,7 @@ package dev.renewal.order.handler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.renewal.acme.CaCalls;
 import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.CaProfiles;
 import dev.renewal.acme.Pacer;
@@ -93,7 +94,12 @@ class RequestHandlerTest {
   private final RequestHandler handler =
       new RequestHandler(
           CaProfiles.of(profile),
-          Map.of("pebble", new Pacer(4, 1000, workers, scheduler)),
+          new CaCalls(
+              Map.of("pebble", new Pacer(4, 1000, workers, scheduler)),
+              publisher,
+              topics,
+              Clock.systemUTC(),
+              metrics),
           ca,
           records,
           publisher,

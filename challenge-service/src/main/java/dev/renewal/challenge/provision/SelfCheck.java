@@ -1,4 +1,4 @@
-package dev.renewal.challenge.handler;
+package dev.renewal.challenge.provision;
 
 import dev.renewal.challenge.http01.Http01Responses;
 import java.net.URI;

@@ -1,4 +1,4 @@
-package dev.renewal.challenge.acme;
+package dev.renewal.challenge.domain;
 
 import dev.renewal.events.AcmeStatus;
 import java.time.Instant;
