@@ -2,8 +2,8 @@ package dev.renewal.challenge;
 
 import dev.renewal.acme.Acme4jPacers;
 import dev.renewal.acme.CaCalls;
-import dev.renewal.acme.PipelineContext;
 import dev.renewal.acme.PollPolicy;
+import dev.renewal.acme.ServiceContext;
 import dev.renewal.challenge.acme.Acme4jAuthorizationGateway;
 import dev.renewal.challenge.dns.ChalltestsrvDnsProvider;
 import dev.renewal.challenge.dns.DnsProvider;
@@ -87,7 +87,7 @@ public final class ChallengeServiceApp implements AutoCloseable {
   }
 
   public static ChallengeServiceApp start(Settings raw) {
-    PipelineContext ctx = PipelineContext.load(raw);
+    ServiceContext ctx = ServiceContext.load(raw);
     Settings settings = ctx.settings().withDefaults(DEFAULTS);
     Settings.Reader r = settings.reader();
     String groupId = r.string("challenge.group.id");
@@ -158,6 +158,7 @@ public final class ChallengeServiceApp implements AutoCloseable {
     CompactedStore<ChallengeRecord> records =
         new CompactedStore<>(ctx.topics().challengeRecords, publisher, ctx.kafka());
     ServiceMetrics metrics = new ServiceMetrics(SERVICE);
+    metrics.inFlight("selfcheck.waiting", http01::waiting);
     ChallengeHandler handler =
         new ChallengeHandler(
             ctx.profiles(),

@@ -6,9 +6,10 @@ import dev.renewal.events.ChallengeType;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.finalize.FinalizeServiceApp;
 import dev.renewal.infra.EmbeddedStack;
-import dev.renewal.infra.pebble.FaultyAcmeProxy;
-import dev.renewal.infra.pebble.PebbleServer;
+import dev.renewal.local.LocalPipeline;
 import dev.renewal.order.OrderServiceApp;
+import dev.renewal.testkit.pebble.FaultyAcmeProxy;
+import dev.renewal.testkit.pebble.PebbleServer;
 import dev.renewal.topics.Publisher;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -40,7 +41,7 @@ import picocli.CommandLine.Spec;
           + " then the certificate and where its files are. Cleans up on exit unless --keep."
     })
 final class DemoCommand implements Callable<Integer> {
-  /** The misbehaviours of ACME-QUIRKS.md the demo can show, through FaultyAcmeProxy. */
+  /** The misbehaviours of docs/acme-quirks.md the demo can show, through FaultyAcmeProxy. */
   enum Quirk {
     none,
     /** case 1: the challenge trigger answers invalid while the CA goes on validating. */
@@ -106,8 +107,8 @@ final class DemoCommand implements Callable<Integer> {
     out.flush();
     LocalPipeline local = LocalPipeline.start("demo", run, Map.of("PEBBLE_AUTHZREUSE", "0"));
     try {
-      EmbeddedStack kafka = local.kafka;
-      PebbleServer pebble = local.pebble;
+      EmbeddedStack kafka = local.kafka();
+      PebbleServer pebble = local.pebble();
       URI directory = pebble.directoryUrl();
       Path trust = pebble.trustPem();
       if (quirk != Quirk.none) {

@@ -1,6 +1,7 @@
 package dev.renewal.cli;
 
 import dev.renewal.config.ConfigException;
+import dev.renewal.local.bench.BenchCommand;
 import dev.renewal.serde.AvroTrust;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -6,6 +6,7 @@ import dev.renewal.acme.AccountStore;
 import dev.renewal.acme.AcmeSessions;
 import dev.renewal.acme.CaProfiles;
 import dev.renewal.challenge.ChallengeServiceApp;
+import dev.renewal.challenge.dns.ChalltestsrvDnsProvider;
 import dev.renewal.config.Settings;
 import dev.renewal.events.AuthorizationObserved;
 import dev.renewal.events.AuthorizationReconciled;
@@ -19,10 +20,10 @@ import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.Stage;
 import dev.renewal.finalize.FinalizeServiceApp;
 import dev.renewal.infra.kafka.EmbeddedKafka;
-import dev.renewal.infra.pebble.FaultyAcmeProxy;
-import dev.renewal.infra.pebble.PebbleServer;
-import dev.renewal.infra.testing.StackFixture;
 import dev.renewal.order.OrderServiceApp;
+import dev.renewal.testkit.StackFixture;
+import dev.renewal.testkit.pebble.FaultyAcmeProxy;
+import dev.renewal.testkit.pebble.PebbleServer;
 import dev.renewal.topics.Publisher;
 import dev.renewal.topics.Topic;
 import dev.renewal.topics.TopicReader;
@@ -48,8 +49,8 @@ import org.shredzone.acme4j.Order;
 import org.shredzone.acme4j.util.KeyPairUtils;
 
 /**
- * Every case of ACME-QUIRKS.md end to end: the real broker and registry, the three services, and
- * Pebble with real validation, behind {@link FaultyAcmeProxy} where Pebble itself behaves.
+ * Every case of docs/acme-quirks.md end to end: the real broker and registry, the three services,
+ * and Pebble with real validation, behind {@link FaultyAcmeProxy} where Pebble itself behaves.
  */
 class AcmeQuirksIT {
   private static final Duration WAIT = Duration.ofSeconds(120);
@@ -154,6 +155,11 @@ class AcmeQuirksIT {
       chain.get(i).verify(chain.get(i + 1).getPublicKey());
     }
     chain.get(chain.size() - 1).verify(root.getPublicKey());
+  }
+
+  /** The management API of the fixture's challtestsrv (A records, here). */
+  private ChalltestsrvDnsProvider challtestsrv() {
+    return new ChalltestsrvDnsProvider(fx.pebble("pebble").challtestsrvUrl());
   }
 
   @Test
@@ -359,8 +365,7 @@ class AcmeQuirksIT {
   @Test
   void case9AChallengeThatReallyFailsEndsInRenewalFailedWithTheCasProblem() throws Exception {
     // The name resolves to an address nothing listens on: Pebble's validation really fails.
-    fx.pebble("pebble")
-        .challtestsrv("/add-a", "{\"host\":\"case9.example.\",\"addresses\":[\"127.0.0.2\"]}");
+    challtestsrv().manage("/add-a", "{\"host\":\"case9.example.\",\"addresses\":[\"127.0.0.2\"]}");
     pipeline(settings(fx.pebble("pebble"), null));
     String id = fx.publish(ChallengeType.HTTP_01, "case9.example");
     RenewalFailed failed = await(fx.topics().renewalFailed, 1).get(0).value();
@@ -478,8 +483,7 @@ class AcmeQuirksIT {
 
   @Test
   void aFailedRenewalIsFixedThenReplayedFromTheLogAndIssuedAsAttemptTwo() throws Exception {
-    fx.pebble("pebble")
-        .challtestsrv("/add-a", "{\"host\":\"replay.example.\",\"addresses\":[\"127.0.0.2\"]}");
+    challtestsrv().manage("/add-a", "{\"host\":\"replay.example.\",\"addresses\":[\"127.0.0.2\"]}");
     Map<String, String> s = settings(fx.pebble("pebble"), null);
     pipeline(s);
     String id = fx.publish(ChallengeType.HTTP_01, "replay.example");
@@ -487,7 +491,7 @@ class AcmeQuirksIT {
     assertThat(failed.getRequestId()).isEqualTo(id);
 
     // The operator fixes DNS, then replays from the log.
-    fx.pebble("pebble").challtestsrv("/clear-a", "{\"host\":\"replay.example.\"}");
+    challtestsrv().manage("/clear-a", "{\"host\":\"replay.example.\"}");
     assertThat(ops("replay", "--request-id", id)).contains("replayed 1");
 
     CertificateIssued issued = await(fx.topics().certificateIssued, 1).get(0).value();

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.renewal.events.OrderPlaced;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.infra.EmbeddedStack;
-import dev.renewal.infra.pebble.PebbleServer;
+import dev.renewal.testkit.pebble.PebbleServer;
 import dev.renewal.topics.Publisher;
 import dev.renewal.topics.TopicReader;
 import dev.renewal.topics.TopicSettings;

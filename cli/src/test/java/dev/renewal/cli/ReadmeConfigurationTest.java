@@ -3,7 +3,7 @@ package dev.renewal.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.renewal.acme.CaProfiles;
-import dev.renewal.acme.PipelineContext;
+import dev.renewal.acme.ServiceContext;
 import dev.renewal.challenge.ChallengeServiceApp;
 import dev.renewal.finalize.FinalizeServiceApp;
 import dev.renewal.order.OrderServiceApp;
@@ -31,7 +31,7 @@ class ReadmeConfigurationTest {
   /** Every built-in default, keyed as the README writes it ({@code ca.<name>.*}). */
   private static Map<String, String> codeDefaults() {
     Map<String, String> all = new TreeMap<>();
-    all.putAll(PipelineContext.DEFAULTS);
+    all.putAll(ServiceContext.DEFAULTS);
     all.putAll(Topics.DEFAULTS);
     all.putAll(OrderServiceApp.DEFAULTS);
     all.putAll(ChallengeServiceApp.DEFAULTS);

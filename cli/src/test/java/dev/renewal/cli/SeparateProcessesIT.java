@@ -6,7 +6,7 @@ import dev.renewal.events.CertificateIssued;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.infra.EmbeddedStack;
 import dev.renewal.infra.kafka.EmbeddedKafka;
-import dev.renewal.infra.pebble.PebbleServer;
+import dev.renewal.testkit.pebble.PebbleServer;
 import dev.renewal.topics.Publisher;
 import dev.renewal.topics.TopicReader;
 import dev.renewal.topics.TopicSettings;

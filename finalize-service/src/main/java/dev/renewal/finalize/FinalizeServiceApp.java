@@ -2,8 +2,8 @@ package dev.renewal.finalize;
 
 import dev.renewal.acme.Acme4jPacers;
 import dev.renewal.acme.CaCalls;
-import dev.renewal.acme.PipelineContext;
 import dev.renewal.acme.PollPolicy;
+import dev.renewal.acme.ServiceContext;
 import dev.renewal.config.Settings;
 import dev.renewal.events.FinalizeRecord;
 import dev.renewal.events.OrderReady;
@@ -92,7 +92,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
   }
 
   public static FinalizeServiceApp start(Settings raw) {
-    PipelineContext ctx = PipelineContext.load(raw);
+    ServiceContext ctx = ServiceContext.load(raw);
     Settings settings = ctx.settings().withDefaults(DEFAULTS);
     Settings.Reader r = settings.reader();
     String applicationId = r.string("finalize.application.id");

@@ -2,7 +2,7 @@ package dev.renewal.order;
 
 import dev.renewal.acme.Acme4jPacers;
 import dev.renewal.acme.CaCalls;
-import dev.renewal.acme.PipelineContext;
+import dev.renewal.acme.ServiceContext;
 import dev.renewal.config.ConfigException;
 import dev.renewal.config.Settings;
 import dev.renewal.events.OrderRecord;
@@ -61,7 +61,7 @@ public final class OrderServiceApp implements AutoCloseable {
 
   /** Builds and starts order-service from {@code settings}. */
   public static OrderServiceApp start(Settings raw) {
-    PipelineContext ctx = PipelineContext.load(raw);
+    ServiceContext ctx = ServiceContext.load(raw);
     Settings settings = ctx.settings().withDefaults(DEFAULTS);
     Settings.Reader r = settings.reader();
     String groupId = r.string("order.group.id");

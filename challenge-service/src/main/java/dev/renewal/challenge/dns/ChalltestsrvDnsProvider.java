@@ -25,12 +25,12 @@ public final class ChalltestsrvDnsProvider implements DnsProvider {
 
   @Override
   public void present(String name, String value) {
-    post("/set-txt", "{\"host\":" + quote(name) + ",\"value\":" + quote(value) + "}");
+    manage("/set-txt", "{\"host\":" + quote(name) + ",\"value\":" + quote(value) + "}");
   }
 
   @Override
   public void cleanup(String name, String value) {
-    post("/clear-txt", "{\"host\":" + quote(name) + "}");
+    manage("/clear-txt", "{\"host\":" + quote(name) + "}");
   }
 
   private static String quote(String s) {
@@ -41,7 +41,11 @@ public final class ChalltestsrvDnsProvider implements DnsProvider {
     }
   }
 
-  private void post(String path, String body) {
+  /**
+   * POSTs {@code body} to challtestsrv's management API at {@code path} ({@code /set-txt}, {@code
+   * /add-a}, {@code /set-servfail}, ...); fails unless it answers 200.
+   */
+  public void manage(String path, String body) {
     try {
       HttpResponse<String> response =
           http.send(

@@ -115,6 +115,11 @@ public final class Http01Responses implements AutoCloseable {
     tokens.forget(token, read);
   }
 
+  /** Self-checks waiting for their token to be read back (the gauge {@code selfcheck.waiting}). */
+  public int waiting() {
+    return tokens.waiting();
+  }
+
   /** Publishes {@code keyAuthorization} for {@code token}; completes when the broker has it. */
   public CompletableFuture<Void> publish(String token, String keyAuthorization) {
     return publisher.send(topic, token, keyAuthorization).thenRun(() -> {});

@@ -66,7 +66,7 @@ final class KeyAuthorizations {
         });
   }
 
-  /** How many waiters are registered (for tests). */
+  /** How many waiters are registered (a gauge: a number that only grows is a leak). */
   int waiting() {
     return waiters.values().stream().mapToInt(List::size).sum();
   }

@@ -10,8 +10,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The reconciliation rules (ARCHITECTURE.md), pure: a challenge observation is evidence, the
- * authorization is authoritative.
+ * The reconciliation rules (docs/finalize-service.md), pure: a challenge observation is evidence,
+ * the authorization is authoritative.
  *
  * <ol>
  *   <li>Authorization {@code valid} → VALID; if a challenge said {@code invalid} before, that is a

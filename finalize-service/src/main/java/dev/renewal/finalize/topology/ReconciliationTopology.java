@@ -36,28 +36,6 @@ public final class ReconciliationTopology {
   private ReconciliationTopology() {}
 
   /**
-   * The topology with metrics of its own, a retention of {@code retention} and the default commit
-   * interval ({@link #DEFAULT_COMMIT_INTERVAL}; for tests).
-   */
-  public static Topology build(
-      StreamsBuilder builder,
-      Topics topics,
-      AvroSerdes serdes,
-      Duration grace,
-      Duration punctuateEvery,
-      Duration retention) {
-    return build(
-        builder,
-        topics,
-        serdes,
-        grace,
-        punctuateEvery,
-        retention,
-        new ServiceMetrics("finalize-service"),
-        DEFAULT_COMMIT_INTERVAL);
-  }
-
-  /**
    * The topology; its decisions are counted in {@code metrics}. A request's state is deleted from
    * the store once it has not changed for {@code retention}. An order decision that comes at least
    * {@code commitInterval} after the previous one is committed at once ({@link DecisionCommits}).

@@ -17,6 +17,7 @@ import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.Stage;
 import dev.renewal.finalize.domain.Reconciliation;
+import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.registry.InMemorySchemaRegistryClient;
 import dev.renewal.serde.AvroSerdes;
 import dev.renewal.topics.TopicSettings;
@@ -62,7 +63,14 @@ class ReconciliationTopologyTest {
 
   static Topology topology(Topics topics, AvroSerdes serdes) {
     return ReconciliationTopology.build(
-        new StreamsBuilder(), topics, serdes, GRACE, Duration.ofSeconds(1), RETENTION);
+        new StreamsBuilder(),
+        topics,
+        serdes,
+        GRACE,
+        Duration.ofSeconds(1),
+        RETENTION,
+        new ServiceMetrics("finalize-service"),
+        ReconciliationTopology.DEFAULT_COMMIT_INTERVAL);
   }
 
   @BeforeEach
