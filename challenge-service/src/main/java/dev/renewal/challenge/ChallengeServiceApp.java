@@ -1,7 +1,7 @@
 package dev.renewal.challenge;
 
-import dev.renewal.acme.Acme4jPacers;
 import dev.renewal.acme.CaCalls;
+import dev.renewal.acme.CaWorkers;
 import dev.renewal.acme.PollPolicy;
 import dev.renewal.acme.ServiceContext;
 import dev.renewal.challenge.acme.Acme4jAuthorizationGateway;
@@ -62,7 +62,7 @@ public final class ChallengeServiceApp implements AutoCloseable {
   private final Http01Responses http01;
   private final Http01Responder responder;
   private final Publisher publisher;
-  private final Acme4jPacers pacers;
+  private final CaWorkers caWorkers;
   private final ExecutorService dnsWorkers;
   private final ServiceMetrics metrics;
   private final MetricsEndpoint endpoint;
@@ -72,7 +72,7 @@ public final class ChallengeServiceApp implements AutoCloseable {
       Http01Responses http01,
       Http01Responder responder,
       Publisher publisher,
-      Acme4jPacers pacers,
+      CaWorkers caWorkers,
       ExecutorService dnsWorkers,
       ServiceMetrics metrics,
       MetricsEndpoint endpoint) {
@@ -80,7 +80,7 @@ public final class ChallengeServiceApp implements AutoCloseable {
     this.http01 = http01;
     this.responder = responder;
     this.publisher = publisher;
-    this.pacers = pacers;
+    this.caWorkers = caWorkers;
     this.dnsWorkers = dnsWorkers;
     this.metrics = metrics;
     this.endpoint = endpoint;
@@ -134,7 +134,7 @@ public final class ChallengeServiceApp implements AutoCloseable {
     MetricsEndpoint.Address metricsAt = MetricsEndpoint.Address.read(r, "challenge");
     r.done();
 
-    Acme4jPacers pacers = Acme4jPacers.create(ctx.profiles(), SERVICE);
+    CaWorkers caWorkers = CaWorkers.create(ctx.profiles(), SERVICE);
     ExecutorService dnsWorkers = Executors.newCachedThreadPool(daemon("challenge-dns"));
     Publisher publisher = Publisher.create(ctx.kafka(), SERVICE);
     Http01Responses http01 =
@@ -162,17 +162,17 @@ public final class ChallengeServiceApp implements AutoCloseable {
     ChallengeHandler handler =
         new ChallengeHandler(
             ctx.profiles(),
-            new CaCalls(pacers.byProfile(), publisher, ctx.topics(), Clock.systemUTC(), metrics),
+            new CaCalls(caWorkers.byProfile(), publisher, ctx.topics(), Clock.systemUTC(), metrics),
             new Acme4jAuthorizationGateway(ctx.sessions(), ctx.accounts()),
             records,
             new ChallengeResponses(
                 http01,
-                new SelfCheck(selfCheckBase, selfCheckTimeout, pacers.scheduler(), http01),
+                new SelfCheck(selfCheckBase, selfCheckTimeout, caWorkers.scheduler(), http01),
                 dns,
                 txt,
                 propagation,
                 dnsWorkers,
-                pacers.scheduler()),
+                caWorkers.scheduler()),
             publisher,
             ctx.topics(),
             Clock.systemUTC(),
@@ -198,7 +198,7 @@ public final class ChallengeServiceApp implements AutoCloseable {
     MetricsEndpoint endpoint = MetricsEndpoint.startUnlessDisabled(metrics, metricsAt);
     loop.start();
     return new ChallengeServiceApp(
-        loop, http01, responder, publisher, pacers, dnsWorkers, metrics, endpoint);
+        loop, http01, responder, publisher, caWorkers, dnsWorkers, metrics, endpoint);
   }
 
   private static InetSocketAddress address(Settings.Reader r, String key) {
@@ -249,11 +249,11 @@ public final class ChallengeServiceApp implements AutoCloseable {
   @Override
   public void close() {
     loop.close();
-    // The producer closes before the pacers: CA work still in flight when they stop can no
+    // The producer closes before the CA workers: CA work still in flight when they stop can no
     // longer announce anything, so a shutdown never turns it into a RenewalFailed; its input is
     // not committed and is resumed after the restart.
     publisher.close();
-    pacers.close();
+    caWorkers.close();
     dnsWorkers.shutdownNow();
     if (responder != null) {
       responder.close();

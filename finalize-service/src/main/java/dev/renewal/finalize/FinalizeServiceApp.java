@@ -1,7 +1,7 @@
 package dev.renewal.finalize;
 
-import dev.renewal.acme.Acme4jPacers;
 import dev.renewal.acme.CaCalls;
+import dev.renewal.acme.CaWorkers;
 import dev.renewal.acme.PollPolicy;
 import dev.renewal.acme.ServiceContext;
 import dev.renewal.config.Settings;
@@ -60,7 +60,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
   private final KafkaStreams streams;
   private final KafkaStreams status;
   private final ConsumerLoop<OrderReady> worker;
-  private final Acme4jPacers pacers;
+  private final CaWorkers caWorkers;
   private final Publisher publisher;
   private final ServiceMetrics metrics;
   private final MetricsEndpoint endpoint;
@@ -69,14 +69,14 @@ public final class FinalizeServiceApp implements AutoCloseable {
       KafkaStreams streams,
       KafkaStreams status,
       ConsumerLoop<OrderReady> worker,
-      Acme4jPacers pacers,
+      CaWorkers caWorkers,
       Publisher publisher,
       ServiceMetrics metrics,
       MetricsEndpoint endpoint) {
     this.streams = streams;
     this.status = status;
     this.worker = worker;
-    this.pacers = pacers;
+    this.caWorkers = caWorkers;
     this.publisher = publisher;
     this.metrics = metrics;
     this.endpoint = endpoint;
@@ -159,14 +159,14 @@ public final class FinalizeServiceApp implements AutoCloseable {
                 statusCommit));
     status.start();
 
-    Acme4jPacers pacers = Acme4jPacers.create(ctx.profiles(), SERVICE);
+    CaWorkers caWorkers = CaWorkers.create(ctx.profiles(), SERVICE);
     Publisher publisher = Publisher.create(ctx.kafka(), SERVICE);
     CompactedStore<FinalizeRecord> records =
         new CompactedStore<>(ctx.topics().finalizeRecords, publisher, ctx.kafka());
     FinalizeHandler handler =
         new FinalizeHandler(
             ctx.profiles(),
-            new CaCalls(pacers.byProfile(), publisher, ctx.topics(), Clock.systemUTC(), metrics),
+            new CaCalls(caWorkers.byProfile(), publisher, ctx.topics(), Clock.systemUTC(), metrics),
             new Acme4jFinalizeGateway(ctx.sessions(), ctx.accounts()),
             records,
             new CertificateKeys(keyDir),
@@ -174,7 +174,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
             publisher,
             ctx.topics(),
             Clock.systemUTC(),
-            pacers.scheduler(),
+            caWorkers.scheduler(),
             poll,
             metrics);
     ConsumerLoop<OrderReady> worker =
@@ -195,7 +195,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
     if (workerEnabled) {
       worker.start();
     }
-    return new FinalizeServiceApp(streams, status, worker, pacers, publisher, metrics, endpoint);
+    return new FinalizeServiceApp(streams, status, worker, caWorkers, publisher, metrics, endpoint);
   }
 
   /**
@@ -254,11 +254,11 @@ public final class FinalizeServiceApp implements AutoCloseable {
     worker.close();
     streams.close(Duration.ofSeconds(10));
     status.close(Duration.ofSeconds(10));
-    // The producer closes before the pacers: CA work still in flight when they stop can no
+    // The producer closes before the CA workers: CA work still in flight when they stop can no
     // longer announce anything, so a shutdown never turns it into a RenewalFailed; its input is
     // not committed and is resumed after the restart.
     publisher.close();
-    pacers.close();
+    caWorkers.close();
     if (endpoint != null) {
       endpoint.close();
     }

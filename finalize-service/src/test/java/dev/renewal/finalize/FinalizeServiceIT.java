@@ -3,10 +3,10 @@ package dev.renewal.finalize;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.renewal.acme.AccountStore;
-import dev.renewal.acme.Acme4jPacers;
 import dev.renewal.acme.AcmeSessions;
 import dev.renewal.acme.CaCalls;
 import dev.renewal.acme.CaProfiles;
+import dev.renewal.acme.CaWorkers;
 import dev.renewal.acme.PollPolicy;
 import dev.renewal.challenge.ChallengeServiceApp;
 import dev.renewal.config.Settings;
@@ -168,8 +168,7 @@ class FinalizeServiceIT {
     Map<String, Object> props = new HashMap<>(fx.stack().clientProps());
     Publisher crashing =
         fx.keep(new Publisher(new CrashBeforeSending(props, fx.topics().certificateIssued.name())));
-    Acme4jPacers pacers =
-        fx.keep(Acme4jPacers.create(CaProfiles.from(Settings.of(s)), "first-life"));
+    CaWorkers caWorkers = fx.keep(CaWorkers.create(CaProfiles.from(Settings.of(s)), "first-life"));
     CompactedStore<FinalizeRecord> records =
         new CompactedStore<>(fx.topics().finalizeRecords, crashing, fx.stack().clientProps());
     dev.renewal.metrics.ServiceMetrics firstMetrics =
@@ -177,7 +176,8 @@ class FinalizeServiceIT {
     FinalizeHandler firstLife =
         new FinalizeHandler(
             CaProfiles.from(Settings.of(s)),
-            new CaCalls(pacers.byProfile(), crashing, fx.topics(), Clock.systemUTC(), firstMetrics),
+            new CaCalls(
+                caWorkers.byProfile(), crashing, fx.topics(), Clock.systemUTC(), firstMetrics),
             new Acme4jFinalizeGateway(
                 new AcmeSessions(), new AccountStore(fx.dir().resolve("keys"))),
             records,
@@ -186,7 +186,7 @@ class FinalizeServiceIT {
             crashing,
             fx.topics(),
             Clock.systemUTC(),
-            pacers.scheduler(),
+            caWorkers.scheduler(),
             new PollPolicy(Duration.ofMillis(50), Duration.ofSeconds(1)),
             firstMetrics);
     firstLife.handle(ready.getRequestId(), ready).get();
@@ -206,7 +206,7 @@ class FinalizeServiceIT {
                 .readAll(fx.topics().certificateIssued, Duration.ofSeconds(5)))
         .isEmpty();
     String firstSerial = leaf(Files.readString(cert)).getSerialNumber().toString(16);
-    pacers.close();
+    caWorkers.close();
 
     // Second life: the real worker resumes from the record.
     Map<String, String> workerOnly = new HashMap<>(s);

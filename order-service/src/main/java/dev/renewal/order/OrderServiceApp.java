@@ -1,7 +1,7 @@
 package dev.renewal.order;
 
-import dev.renewal.acme.Acme4jPacers;
 import dev.renewal.acme.CaCalls;
+import dev.renewal.acme.CaWorkers;
 import dev.renewal.acme.ServiceContext;
 import dev.renewal.config.ConfigException;
 import dev.renewal.config.Settings;
@@ -42,19 +42,19 @@ public final class OrderServiceApp implements AutoCloseable {
 
   private final ConsumerLoop<RenewalRequested> service;
   private final Publisher publisher;
-  private final Acme4jPacers pacers;
+  private final CaWorkers caWorkers;
   private final ServiceMetrics metrics;
   private final MetricsEndpoint endpoint;
 
   private OrderServiceApp(
       ConsumerLoop<RenewalRequested> service,
       Publisher publisher,
-      Acme4jPacers pacers,
+      CaWorkers caWorkers,
       ServiceMetrics metrics,
       MetricsEndpoint endpoint) {
     this.service = service;
     this.publisher = publisher;
-    this.pacers = pacers;
+    this.caWorkers = caWorkers;
     this.metrics = metrics;
     this.endpoint = endpoint;
   }
@@ -69,7 +69,7 @@ public final class OrderServiceApp implements AutoCloseable {
     MetricsEndpoint.Address metricsAt = MetricsEndpoint.Address.read(r, "order");
     r.done();
 
-    Acme4jPacers pacers = Acme4jPacers.create(ctx.profiles(), SERVICE);
+    CaWorkers caWorkers = CaWorkers.create(ctx.profiles(), SERVICE);
     Publisher publisher = Publisher.create(ctx.kafka(), SERVICE);
     CompactedStore<OrderRecord> records =
         new CompactedStore<>(ctx.topics().orderRecords, publisher, ctx.kafka());
@@ -77,7 +77,7 @@ public final class OrderServiceApp implements AutoCloseable {
     RequestHandler handler =
         new RequestHandler(
             ctx.profiles(),
-            new CaCalls(pacers.byProfile(), publisher, ctx.topics(), Clock.systemUTC(), metrics),
+            new CaCalls(caWorkers.byProfile(), publisher, ctx.topics(), Clock.systemUTC(), metrics),
             new Acme4jOrderGateway(ctx.sessions(), ctx.accounts()),
             records,
             publisher,
@@ -100,7 +100,7 @@ public final class OrderServiceApp implements AutoCloseable {
                 () -> metrics.count("records.dead.lettered")));
     MetricsEndpoint endpoint = MetricsEndpoint.startUnlessDisabled(metrics, metricsAt);
     service.start();
-    return new OrderServiceApp(service, publisher, pacers, metrics, endpoint);
+    return new OrderServiceApp(service, publisher, caWorkers, metrics, endpoint);
   }
 
   public boolean ready() {
@@ -119,11 +119,11 @@ public final class OrderServiceApp implements AutoCloseable {
   @Override
   public void close() {
     service.close();
-    // The producer closes before the pacers: CA work still in flight when they stop can no
+    // The producer closes before the CA workers: CA work still in flight when they stop can no
     // longer announce anything, so a shutdown never turns it into a RenewalFailed; its input is
     // not committed and is resumed after the restart.
     publisher.close();
-    pacers.close();
+    caWorkers.close();
     if (endpoint != null) {
       endpoint.close();
     }

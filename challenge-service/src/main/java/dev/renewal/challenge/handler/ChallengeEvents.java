@@ -25,12 +25,7 @@ final class ChallengeEvents {
       AuthorizationView view,
       boolean reused,
       Instant at) {
-    return AuthorizationObserved.newBuilder()
-        .setEventId(UUID.randomUUID().toString())
-        .setRequestId(record.getRequestId())
-        .setOccurredAt(at)
-        .setOrderUrl(record.getOrderUrl())
-        .setAuthorizationUrl(work.getAuthorizationUrl())
+    return observed(record, work, at)
         .setIdentifier(view.identifier())
         .setWildcard(view.wildcard())
         .setStatus(view.status())
@@ -48,18 +43,23 @@ final class ChallengeEvents {
   /** {@code TIMED_OUT} at the deadline ({@code DEADLINE}): no answer of the CA, our decision. */
   static AuthorizationObserved timedOut(
       ChallengeRecord record, AuthorizationWork work, Problem problem, Instant at) {
-    return AuthorizationObserved.newBuilder()
-        .setEventId(UUID.randomUUID().toString())
-        .setRequestId(record.getRequestId())
-        .setOccurredAt(at)
-        .setOrderUrl(record.getOrderUrl())
-        .setAuthorizationUrl(work.getAuthorizationUrl())
+    return observed(record, work, at)
         .setIdentifier(String.valueOf(work.getIdentifier()))
         .setStatus(AcmeStatus.TIMED_OUT)
         .setRawStatus(null)
         .setSource(ObservationSource.DEADLINE)
         .setProblem(problem)
         .build();
+  }
+
+  private static AuthorizationObserved.Builder observed(
+      ChallengeRecord record, AuthorizationWork work, Instant at) {
+    return AuthorizationObserved.newBuilder()
+        .setEventId(UUID.randomUUID().toString())
+        .setRequestId(record.getRequestId())
+        .setOccurredAt(at)
+        .setOrderUrl(record.getOrderUrl())
+        .setAuthorizationUrl(work.getAuthorizationUrl());
   }
 
   /** The challenge as the trigger's answer or a poll described it. */

@@ -44,14 +44,7 @@ class AuthorizationStepTest {
   }
 
   static ChallengeView challenge(AcmeStatus status) {
-    return new ChallengeView(
-        CHALLENGE,
-        status,
-        Optional.empty(),
-        Optional.empty(),
-        "tok",
-        "tok.thumb",
-        Optional.empty());
+    return Views.challenge(status, CHALLENGE);
   }
 
   static AuthorizationView view(AcmeStatus status, Optional<ChallengeView> challenge) {
@@ -60,15 +53,7 @@ class AuthorizationStepTest {
 
   static AuthorizationView view(
       AcmeStatus status, Optional<ChallengeView> challenge, Optional<Instant> retryAfter) {
-    return new AuthorizationView(
-        AUTHZ,
-        status,
-        Optional.of(status.toString().toLowerCase()),
-        "shop.example",
-        false,
-        Optional.empty(),
-        retryAfter,
-        challenge);
+    return Views.authorization(AUTHZ, status, challenge, retryAfter);
   }
 
   static Action next(AuthorizationWork work, AuthorizationView view, int poll, Instant now) {
@@ -308,7 +293,7 @@ class AuthorizationStepTest {
             "shop.example",
             challenge(AcmeStatus.PENDING),
             ChallengeType.HTTP_01);
-    assertThat(http.getToken()).isEqualTo("tok");
+    assertThat(http.getToken()).isEqualTo("tok7");
     assertThat(http.getTxtName()).isNull();
     assertThat(http.getChallengeUrl()).isEqualTo(CHALLENGE);
     assertThat(http.getState()).isEqualTo(AuthorizationWorkState.NEW);

@@ -3,16 +3,14 @@ package dev.renewal.challenge.handler;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.renewal.acme.CaCalls;
 import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.CaProfiles;
-import dev.renewal.acme.Pacer;
 import dev.renewal.acme.PollPolicy;
-import dev.renewal.acme.RetryPolicy;
 import dev.renewal.challenge.acme.AuthorizationGateway;
 import dev.renewal.challenge.domain.AuthorizationStep;
 import dev.renewal.challenge.domain.AuthorizationView;
 import dev.renewal.challenge.domain.ChallengeView;
+import dev.renewal.challenge.domain.Views;
 import dev.renewal.challenge.provision.ChallengeResponses;
 import dev.renewal.challenge.provision.Provisioner;
 import dev.renewal.contract.RenewalFailures;
@@ -30,15 +28,10 @@ import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.Stage;
 import dev.renewal.metrics.ServiceMetrics;
-import dev.renewal.registry.InMemorySchemaRegistryClient;
-import dev.renewal.serde.AvroSerdes;
+import dev.renewal.testkit.HandlerFixture;
+import dev.renewal.testkit.StackFixture;
 import dev.renewal.topics.CompactedStore;
-import dev.renewal.topics.Publisher;
-import dev.renewal.topics.TopicSettings;
-import dev.renewal.topics.Topics;
 import java.io.IOException;
-import java.net.URI;
-import java.net.URL;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -50,20 +43,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.MockProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.shredzone.acme4j.exception.AcmeNetworkException;
-import org.shredzone.acme4j.exception.AcmeServerException;
-import org.shredzone.acme4j.toolbox.JSON;
 
 /**
  * One order's authorizations through the handler against a scripted CA: each test says which calls
@@ -76,59 +62,29 @@ class ChallengeHandlerTest {
   static final String AUTHZ = "https://ca.example/authz/7";
   static final String CHALLENGE = "https://ca.example/chall/7";
 
-  private final ExecutorService workers = Executors.newFixedThreadPool(2);
-  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-  private final AvroSerdes serdes = new AvroSerdes(new InMemorySchemaRegistryClient(), true);
-  private final Topics topics = Topics.create(new TopicSettings("", 3, (short) 1, 1000), serdes);
-  private final MockProducer<byte[], byte[]> producer =
-      new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
-  private final Publisher publisher = new Publisher(producer);
+  private final HandlerFixture fx = new HandlerFixture(2);
+  private final MockProducer<byte[], byte[]> producer = fx.producer();
   private final CompactedStore<ChallengeRecord> records =
-      new CompactedStore<>(topics.challengeRecords, publisher, Map.of());
+      new CompactedStore<>(fx.topics().challengeRecords, fx.publisher(), Map.of());
   private final ScriptedCa ca = new ScriptedCa();
   private final FakeResponses responses = new FakeResponses();
   private final ServiceMetrics metrics = new ServiceMetrics("challenge-service");
 
   @AfterEach
   void stop() {
-    workers.shutdownNow();
-    scheduler.shutdownNow();
+    fx.close();
   }
 
   private ChallengeHandler handler(Duration deadline) {
-    CaProfile profile =
-        new CaProfile(
-            "pebble",
-            URI.create("https://ca.example/dir"),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            List.of(),
-            true,
-            2,
-            1000,
-            Duration.ofSeconds(5),
-            new RetryPolicy(
-                3,
-                Duration.ofMillis(10),
-                Duration.ofMillis(1),
-                Duration.ofSeconds(1),
-                Duration.ofSeconds(10)),
-            deadline,
-            Duration.ofMinutes(1));
+    CaProfile profile = HandlerFixture.profile(deadline, Duration.ofMinutes(1));
     return new ChallengeHandler(
         CaProfiles.of(profile),
-        new CaCalls(
-            Map.of("pebble", new Pacer(2, 1000, workers, scheduler)),
-            publisher,
-            topics,
-            Clock.systemUTC(),
-            metrics),
+        fx.caCalls(profile, metrics),
         ca,
         records,
         responses,
-        publisher,
-        topics,
+        fx.publisher(),
+        fx.topics(),
         Clock.systemUTC(),
         new PollPolicy(Duration.ofMillis(5), Duration.ofMillis(40)),
         metrics);
@@ -145,23 +101,20 @@ class ChallengeHandlerTest {
     final List<String> calls = Collections.synchronizedList(new ArrayList<>());
 
     @Override
-    public synchronized AuthorizationView fetch(
-        CaProfile profile, String authorizationUrl, ChallengeType type) {
-      calls.add("fetch");
-      Supplier<AuthorizationView> answer = fetches.poll();
-      if (answer == null) {
-        throw new AssertionError("unexpected fetch of " + authorizationUrl);
-      }
-      return answer.get();
+    public AuthorizationView fetch(CaProfile profile, String authorizationUrl, ChallengeType type) {
+      return next("fetch", fetches, authorizationUrl);
     }
 
     @Override
-    public synchronized ChallengeView trigger(
-        CaProfile profile, String challengeUrl, ChallengeType type) {
-      calls.add("trigger");
-      Supplier<ChallengeView> answer = triggers.poll();
+    public ChallengeView trigger(CaProfile profile, String challengeUrl, ChallengeType type) {
+      return next("trigger", triggers, challengeUrl);
+    }
+
+    private synchronized <T> T next(String call, Deque<Supplier<T>> answers, String url) {
+      calls.add(call);
+      Supplier<T> answer = answers.poll();
       if (answer == null) {
-        throw new AssertionError("unexpected trigger of " + challengeUrl);
+        throw new AssertionError("unexpected " + call + " of " + url);
       }
       return answer.get();
     }
@@ -198,46 +151,16 @@ class ChallengeHandlerTest {
   }
 
   static ChallengeView challenge(AcmeStatus status) {
-    Optional<Problem> error =
-        status == AcmeStatus.INVALID
-            ? Optional.of(
-                RenewalFailures.problem(
-                    "urn:ietf:params:acme:error:unauthorized", "the token was not found"))
-            : Optional.empty();
-    return new ChallengeView(
-        CHALLENGE,
-        status,
-        Optional.of(status.toString().toLowerCase()),
-        error,
-        "tok7",
-        "tok7.thumb",
-        Optional.empty());
+    return Views.challenge(status, CHALLENGE);
   }
 
   static AuthorizationView authorization(AcmeStatus status, Optional<ChallengeView> challenge) {
-    return new AuthorizationView(
-        AUTHZ,
-        status,
-        Optional.of(status.toString().toLowerCase()),
-        "shop.example",
-        false,
-        Optional.empty(),
-        Optional.empty(),
-        challenge);
+    return Views.authorization(AUTHZ, status, challenge, Optional.empty());
   }
 
   static OrderPlaced placed() {
     RenewalRequested request =
-        RenewalRequested.newBuilder()
-            .setEventId("e")
-            .setRequestId(ID)
-            .setOccurredAt(Instant.EPOCH)
-            .setCertificateName("shop")
-            .setDnsNames(List.of("shop.example"))
-            .setCaProfile("pebble")
-            .setChallengeType(ChallengeType.HTTP_01)
-            .setAttempt(1)
-            .build();
+        StackFixture.request(ID, ChallengeType.HTTP_01, HandlerFixture.PROFILE, "shop.example");
     return OrderPlaced.newBuilder()
         .setEventId("p")
         .setRequestId(ID)
@@ -266,14 +189,7 @@ class ChallengeHandlerTest {
   }
 
   private <T extends SpecificRecord> List<T> sent(String topic, Class<T> type) {
-    var deserializer = serdes.value(type).deserializer();
-    List<T> out = new ArrayList<>();
-    for (ProducerRecord<byte[], byte[]> r : producer.history()) {
-      if (r.topic().equals(topic)) {
-        out.add(deserializer.deserialize(topic, r.value()));
-      }
-    }
-    return out;
+    return fx.sent(topic, type);
   }
 
   private List<AcmeStatus> authorizationsObserved() {
@@ -284,16 +200,6 @@ class ChallengeHandlerTest {
 
   private List<RenewalFailed> failures() {
     return sent("renewal.failed", RenewalFailed.class);
-  }
-
-  private static RuntimeException caError(String json) {
-    try {
-      return new RuntimeException(
-          new AcmeServerException(
-              new org.shredzone.acme4j.Problem(JSON.parse(json), new URL("https://ca.example/x"))));
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   @Test
@@ -397,7 +303,7 @@ class ChallengeHandlerTest {
     ca.fetched(AcmeStatus.PENDING, AcmeStatus.PENDING);
     ca.triggers.add(
         () -> {
-          throw caError(
+          throw HandlerFixture.caError(
               "{\"type\":\"urn:ietf:params:acme:error:malformed\",\"detail\":\"no\",\"status\":400}");
         });
     handler().handle(ID, placed()).get(5, TimeUnit.SECONDS);
@@ -446,17 +352,21 @@ class ChallengeHandlerTest {
     producer.clear();
   }
 
+  /** The work as recorded just before a trigger: what is served, nothing about the trigger. */
+  private static AuthorizationWork provisionedBeforeARestart() {
+    return AuthorizationWork.newBuilder()
+        .setAuthorizationUrl(AUTHZ)
+        .setState(AuthorizationWorkState.NEW)
+        .setIdentifier("shop.example")
+        .setChallengeUrl(CHALLENGE)
+        .setToken("tok7")
+        .build();
+  }
+
   @Test
   void aResumeAfterTheTriggerWasSentPollsAndNeverTriggersAgain() throws Exception {
     // Provisioning recorded, the process died around the trigger: the CA already moved on.
-    recorded(
-        AuthorizationWork.newBuilder()
-            .setAuthorizationUrl(AUTHZ)
-            .setState(AuthorizationWorkState.NEW)
-            .setIdentifier("shop.example")
-            .setChallengeUrl(CHALLENGE)
-            .setToken("tok7")
-            .build());
+    recorded(provisionedBeforeARestart());
     ca.fetched(AcmeStatus.PENDING, AcmeStatus.PROCESSING)
         .fetched(AcmeStatus.VALID, AcmeStatus.VALID);
     handler().resume(Map.of(ID, records.get(ID).orElseThrow()));
@@ -470,14 +380,7 @@ class ChallengeHandlerTest {
 
   @Test
   void aResumeBeforeTheTriggerWasAnsweredTriggersAStillPendingChallengeOnce() throws Exception {
-    recorded(
-        AuthorizationWork.newBuilder()
-            .setAuthorizationUrl(AUTHZ)
-            .setState(AuthorizationWorkState.NEW)
-            .setIdentifier("shop.example")
-            .setChallengeUrl(CHALLENGE)
-            .setToken("tok7")
-            .build());
+    recorded(provisionedBeforeARestart());
     ca.fetched(AcmeStatus.PENDING, AcmeStatus.PENDING)
         .triggered(AcmeStatus.PROCESSING)
         .fetched(AcmeStatus.VALID, AcmeStatus.VALID);

@@ -2,12 +2,9 @@ package dev.renewal.finalize.handler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.renewal.acme.CaCalls;
 import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.CaProfiles;
-import dev.renewal.acme.Pacer;
 import dev.renewal.acme.PollPolicy;
-import dev.renewal.acme.RetryPolicy;
 import dev.renewal.events.AcmeStatus;
 import dev.renewal.events.CertificateIssued;
 import dev.renewal.events.FinalizeRecord;
@@ -21,13 +18,8 @@ import dev.renewal.events.Stage;
 import dev.renewal.finalize.acme.FinalizeGateway;
 import dev.renewal.finalize.acme.IssuedCertificate;
 import dev.renewal.finalize.acme.OrderView;
-import dev.renewal.registry.InMemorySchemaRegistryClient;
-import dev.renewal.serde.AvroSerdes;
+import dev.renewal.testkit.HandlerFixture;
 import dev.renewal.topics.CompactedStore;
-import dev.renewal.topics.Publisher;
-import dev.renewal.topics.TopicSettings;
-import dev.renewal.topics.Topics;
-import java.net.URI;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,14 +34,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.MockProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,60 +49,29 @@ class FinalizeHandlerTest {
   static final String ORDER = "https://ca.example/order/9";
 
   @TempDir Path dir;
-  private final ExecutorService workers = Executors.newFixedThreadPool(2);
-  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-  private final AvroSerdes serdes = new AvroSerdes(new InMemorySchemaRegistryClient(), true);
-  private final Topics topics = Topics.create(new TopicSettings("", 3, (short) 1, 1000), serdes);
-  private MockProducer<byte[], byte[]> producer =
-      new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
-  private Publisher publisher = new Publisher(producer);
+  private final HandlerFixture fx = new HandlerFixture(2);
   private final ScriptedCa ca = new ScriptedCa();
 
   @AfterEach
   void stop() {
-    workers.shutdownNow();
-    scheduler.shutdownNow();
+    fx.close();
   }
 
   private FinalizeHandler handler(Duration orderDeadline) {
-    CaProfile profile =
-        new CaProfile(
-            "pebble",
-            URI.create("https://ca.example/dir"),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty(),
-            List.of(),
-            true,
-            2,
-            1000,
-            Duration.ofSeconds(5),
-            new RetryPolicy(
-                3,
-                Duration.ofMillis(10),
-                Duration.ofMillis(1),
-                Duration.ofSeconds(1),
-                Duration.ofSeconds(10)),
-            Duration.ofMinutes(1),
-            orderDeadline);
+    CaProfile profile = HandlerFixture.profile(Duration.ofMinutes(1), orderDeadline);
     dev.renewal.metrics.ServiceMetrics metrics =
         new dev.renewal.metrics.ServiceMetrics("finalize-service");
     return new FinalizeHandler(
         CaProfiles.of(profile),
-        new CaCalls(
-            Map.of("pebble", new Pacer(2, 1000, workers, scheduler)),
-            publisher,
-            topics,
-            Clock.systemUTC(),
-            metrics),
+        fx.caCalls(profile, metrics),
         ca,
-        new CompactedStore<FinalizeRecord>(topics.finalizeRecords, publisher, Map.of()),
+        new CompactedStore<FinalizeRecord>(fx.topics().finalizeRecords, fx.publisher(), Map.of()),
         new CertificateKeys(dir.resolve("keys")),
         new CertificateFiles(dir.resolve("out")),
-        publisher,
-        topics,
+        fx.publisher(),
+        fx.topics(),
         Clock.systemUTC(),
-        scheduler,
+        fx.scheduler(),
         new PollPolicy(Duration.ofMillis(5), Duration.ofMillis(50)),
         metrics);
   }
@@ -204,14 +160,7 @@ class FinalizeHandlerTest {
   }
 
   private <T extends SpecificRecord> List<T> sent(String topic, Class<T> type) {
-    var d = serdes.value(type).deserializer();
-    List<T> out = new ArrayList<>();
-    for (ProducerRecord<byte[], byte[]> r : producer.history()) {
-      if (r.topic().equals(topic)) {
-        out.add(d.deserialize(topic, r.value()));
-      }
-    }
-    return out;
+    return fx.sent(topic, type);
   }
 
   private void awaitOutcome() throws InterruptedException {
@@ -246,9 +195,8 @@ class FinalizeHandlerTest {
   @Test
   void theFinalizeCallDoesNotWaitForTheFinalizingRecordWhichStillPrecedesDone() throws Exception {
     // Sends complete only when this test says so.
-    producer =
-        new MockProducer<>(false, null, new ByteArraySerializer(), new ByteArraySerializer());
-    publisher = new Publisher(producer);
+    fx.completeSendsByHand();
+    MockProducer<byte[], byte[]> producer = fx.producer();
     ca.statuses.addAll(List.of(status(AcmeStatus.READY), status(AcmeStatus.VALID)));
     CompletableFuture<Void> handled = handler(Duration.ofMinutes(1)).handle(ID, ready());
     assertThat(producer.completeNext()).as("the NEW record").isTrue();

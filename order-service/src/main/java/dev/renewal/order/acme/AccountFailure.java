@@ -1,10 +1,15 @@
 package dev.renewal.order.acme;
 
-/** The CA refused (or could not be reached for) the ACME account, before any order was asked. */
-public final class AccountFailure extends RuntimeException {
+import dev.renewal.acme.CaCallFailure;
+
+/**
+ * A CA call of the account step failed (the CA refused the account, or could not be reached for it)
+ * before any order was asked: the failure's stage is {@code ACCOUNT}, not {@code ORDER}.
+ */
+public final class AccountFailure extends CaCallFailure {
   private static final long serialVersionUID = 1L;
 
   public AccountFailure(Throwable cause) {
-    super("the ACME account could not be created or used: " + cause.getMessage(), cause);
+    super("the ACME account could not be created or used: " + cause.getMessage(), cause, null);
   }
 }

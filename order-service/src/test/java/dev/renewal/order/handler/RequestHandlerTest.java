@@ -2,11 +2,8 @@ package dev.renewal.order.handler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.renewal.acme.CaCalls;
 import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.CaProfiles;
-import dev.renewal.acme.Pacer;
-import dev.renewal.acme.RetryPolicy;
 import dev.renewal.events.AcmeStatus;
 import dev.renewal.events.OrderPlaced;
 import dev.renewal.events.OrderRecord;
@@ -18,14 +15,9 @@ import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.order.acme.AccountFailure;
 import dev.renewal.order.acme.OrderGateway;
 import dev.renewal.order.acme.PlacedOrder;
-import dev.renewal.registry.InMemorySchemaRegistryClient;
-import dev.renewal.serde.AvroSerdes;
+import dev.renewal.testkit.HandlerFixture;
 import dev.renewal.topics.CompactedStore;
-import dev.renewal.topics.Publisher;
-import dev.renewal.topics.TopicSettings;
-import dev.renewal.topics.Topics;
 import java.io.IOException;
-import java.net.URI;
 import java.net.URL;
 import java.time.Clock;
 import java.time.Duration;
@@ -36,20 +28,15 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.shredzone.acme4j.Problem;
 import org.shredzone.acme4j.exception.AcmeNetworkException;
 import org.shredzone.acme4j.exception.AcmeRateLimitedException;
-import org.shredzone.acme4j.exception.AcmeServerException;
 import org.shredzone.acme4j.toolbox.JSON;
 
 /**
@@ -60,57 +47,32 @@ class RequestHandlerTest {
   static final String ID = "3b8f7f4e-2a51-4c1e-8d0a-7c9e5b1a2f00";
   static final String ORDER = "https://ca.example/order/1";
 
+  private final HandlerFixture fx = new HandlerFixture(4);
   private final CaProfile profile =
-      new CaProfile(
-          "pebble",
-          URI.create("https://ca.example/dir"),
-          Optional.empty(),
-          Optional.empty(),
-          Optional.empty(),
-          List.of(),
-          true,
+      HandlerFixture.profile(
           4,
-          1000,
-          Duration.ofSeconds(5),
-          new RetryPolicy(
-              4,
-              Duration.ofMillis(10),
-              Duration.ofMillis(1),
-              Duration.ofSeconds(2),
-              Duration.ofSeconds(30)),
+          HandlerFixture.retries(4, Duration.ofSeconds(2), Duration.ofSeconds(30)),
           Duration.ofMinutes(1),
           Duration.ofMinutes(1));
-  private final ExecutorService workers = Executors.newFixedThreadPool(4);
-  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
-  private final AvroSerdes serdes = new AvroSerdes(new InMemorySchemaRegistryClient(), true);
-  private final Topics topics = Topics.create(new TopicSettings("", 3, (short) 1, 1000), serdes);
-  private final MockProducer<byte[], byte[]> producer =
-      new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
-  private final Publisher publisher = new Publisher(producer);
+  private final MockProducer<byte[], byte[]> producer = fx.producer();
   private final CompactedStore<OrderRecord> records =
-      new CompactedStore<>(topics.orderRecords, publisher, Map.of());
+      new CompactedStore<>(fx.topics().orderRecords, fx.publisher(), Map.of());
   private final ScriptedCa ca = new ScriptedCa();
   private final ServiceMetrics metrics = new ServiceMetrics("order-service");
   private final RequestHandler handler =
       new RequestHandler(
           CaProfiles.of(profile),
-          new CaCalls(
-              Map.of("pebble", new Pacer(4, 1000, workers, scheduler)),
-              publisher,
-              topics,
-              Clock.systemUTC(),
-              metrics),
+          fx.caCalls(profile, metrics),
           ca,
           records,
-          publisher,
-          topics,
+          fx.publisher(),
+          fx.topics(),
           Clock.systemUTC(),
           metrics);
 
   @AfterEach
   void stop() {
-    workers.shutdownNow();
-    scheduler.shutdownNow();
+    fx.close();
   }
 
   /** The CA's next answers, in order; a call with nothing scripted fails. */
@@ -167,12 +129,7 @@ class RequestHandlerTest {
   }
 
   static RuntimeException caError(String json) {
-    try {
-      return new RuntimeException(
-          new AcmeServerException(new Problem(JSON.parse(json), new URL("https://ca.example/x"))));
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
+    return HandlerFixture.caError(json);
   }
 
   private void handle(RenewalRequested request) throws Exception {
@@ -181,14 +138,7 @@ class RequestHandlerTest {
 
   private <T extends org.apache.avro.specific.SpecificRecord> List<T> sent(
       String topic, Class<T> type) {
-    var deserializer = serdes.value(type).deserializer();
-    List<T> out = new ArrayList<>();
-    for (ProducerRecord<byte[], byte[]> r : producer.history()) {
-      if (r.topic().equals(topic)) {
-        out.add(deserializer.deserialize(topic, r.value()));
-      }
-    }
-    return out;
+    return fx.sent(topic, type);
   }
 
   @Test

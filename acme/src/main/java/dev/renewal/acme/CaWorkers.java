@@ -15,12 +15,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A service's CA workers: per profile, a pool of {@code max.in.flight} worker threads (each with
  * its own acme4j Session) behind a {@link Pacer}, plus one scheduler for every delay.
  */
-public final class Acme4jPacers implements AutoCloseable {
+public final class CaWorkers implements AutoCloseable {
   private final Map<String, Pacer> byProfile;
   private final ScheduledExecutorService scheduler;
   private final List<ExecutorService> executors;
 
-  private Acme4jPacers(
+  private CaWorkers(
       Map<String, Pacer> byProfile,
       ScheduledExecutorService scheduler,
       List<ExecutorService> executors) {
@@ -29,7 +29,7 @@ public final class Acme4jPacers implements AutoCloseable {
     this.executors = List.copyOf(executors);
   }
 
-  public static Acme4jPacers create(CaProfiles profiles, String service) {
+  public static CaWorkers create(CaProfiles profiles, String service) {
     ScheduledExecutorService scheduler =
         Executors.newSingleThreadScheduledExecutor(named(service + "-scheduler"));
     List<ExecutorService> executors = new ArrayList<>(List.of(scheduler));
@@ -43,7 +43,7 @@ public final class Acme4jPacers implements AutoCloseable {
           name,
           new Pacer(profile.maxInFlight(), profile.maxRequestsPerSecond(), workers, scheduler));
     }
-    return new Acme4jPacers(pacers, scheduler, executors);
+    return new CaWorkers(pacers, scheduler, executors);
   }
 
   public Map<String, Pacer> byProfile() {
