@@ -159,6 +159,11 @@ public final class ChallengeServiceApp implements AutoCloseable {
         new CompactedStore<>(ctx.topics().challengeRecords, publisher, ctx.kafka());
     ServiceMetrics metrics = new ServiceMetrics(SERVICE);
     metrics.inFlight("selfcheck.waiting", http01::waiting);
+    if (responder != null) {
+      Http01Responder served = responder;
+      metrics.countedBy("http01.requests", served::served, "outcome", "served");
+      metrics.countedBy("http01.requests", served::notFound, "outcome", "not_found");
+    }
     ChallengeHandler handler =
         new ChallengeHandler(
             ctx.profiles(),

@@ -1,6 +1,7 @@
 package dev.renewal.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -107,6 +108,16 @@ public final class ServiceMetrics {
         .description("work in progress in the service")
         .tag("what", what)
         .strongReference(true)
+        .register(registry);
+  }
+
+  /**
+   * The counter {@code renewal.<name>} whose value {@code total} keeps (a count held by another
+   * component, e.g. the HTTP-01 responder's answers).
+   */
+  public void countedBy(String name, Supplier<Number> total, String... tags) {
+    FunctionCounter.builder(PREFIX + name, total, t -> t.get().doubleValue())
+        .tags(tags)
         .register(registry);
   }
 

@@ -36,6 +36,12 @@ public final class CompactedStore<V> {
 
   public CompactedStore(
       Topic<String, V> topic, Publisher publisher, Map<String, Object> clientProps) {
+    if (!topic.compacted()) {
+      // Only the latest record per key survives a restart on a compacted topic; on any other
+      // topic the store would be reloaded from every change ever written.
+      throw new IllegalArgumentException(
+          "a compacted store needs a compacted topic: " + topic.name() + " is not");
+    }
     this.topic = topic;
     this.publisher = publisher;
     this.clientProps = Map.copyOf(clientProps);

@@ -34,6 +34,17 @@ class ServiceMetricsTest {
   }
 
   @Test
+  void aCountKeptElsewhereIsScrapedAsACounterWithItsTags() {
+    AtomicInteger served = new AtomicInteger();
+    metrics.countedBy("http01.requests", served::get, "outcome", "served");
+    served.addAndGet(3);
+
+    assertThat(metrics.scrape())
+        .contains(
+            "renewal_http01_requests_total{outcome=\"served\",service=\"order-service\"} 3.0");
+  }
+
+  @Test
   void failuresCarryStageAndProblemType() {
     metrics.failed("CHALLENGE", "urn:ietf:params:acme:error:dns");
     metrics.failed("CHALLENGE", null);

@@ -51,9 +51,7 @@ public final class Rfc2136DnsProvider implements DnsProvider {
 
   @Override
   public void present(String name, String value) {
-    Update update = new Update(zone);
-    update.add(new TXTRecord(absolute(name), DClass.IN, ttl, value));
-    send(update, "add " + name);
+    send(addMessage(name, value), "add " + name);
   }
 
   @Override
@@ -63,7 +61,7 @@ public final class Rfc2136DnsProvider implements DnsProvider {
     send(update, "delete " + name);
   }
 
-  /** The update message for adding {@code value} (for tests of the wire format). */
+  /** The update message that adds {@code value} as a TXT record of {@code name}. */
   Message addMessage(String name, String value) {
     Update update = new Update(zone);
     update.add(new TXTRecord(absolute(name), DClass.IN, ttl, value));
