@@ -44,7 +44,13 @@ public record AcmeFailure(Kind kind, Optional<Instant> retryAfter, Problem probl
 
   public static AcmeFailure classify(Throwable error) {
     Throwable e = error;
-    while (!(e instanceof AcmeException) && e.getCause() != null && e != e.getCause()) {
+    // acme4j's AcmeProtocolException (an answer that breaks the protocol: a bad Retry-After, a
+    // body cut off, HTML where JSON was due) is a RuntimeException thrown with a cause, the parse
+    // error: the walk stops at it, or a malformed answer of the CA would read as our own bug.
+    while (!(e instanceof AcmeException)
+        && !(e instanceof AcmeProtocolException)
+        && e.getCause() != null
+        && e != e.getCause()) {
       e = e.getCause();
     }
     if (e instanceof AcmeRateLimitedException rate) {

@@ -86,6 +86,29 @@ class AcmeFailureTest {
   }
 
   @Test
+  void aMalformedAnswerThrownWithItsParseErrorIsTransientNotOurBug() {
+    // What acme4j throws for "Retry-After: -5" or "Retry-After: abc", wrapped as gateways do.
+    AcmeFailure failure =
+        AcmeFailure.classify(
+            new CaCallFailureWrapper(
+                new AcmeProtocolException(
+                    "Bad retry-after header value: abc",
+                    new java.time.format.DateTimeParseException("abc", "abc", 0))));
+    assertThat(failure.kind()).isEqualTo(AcmeFailure.Kind.TRANSIENT);
+    assertThat(failure.problem().getType()).isEqualTo(AcmeFailure.PROTOCOL);
+    assertThat(failure.problem().getDetail()).contains("Bad retry-after header value: abc");
+  }
+
+  /** A RuntimeException around the real one, as a pacer's future delivers it. */
+  private static final class CaCallFailureWrapper extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    CaCallFailureWrapper(Throwable cause) {
+      super(cause);
+    }
+  }
+
+  @Test
   void aFailureThatIsNotAboutTheCaIsTerminalAndInternal() {
     AcmeFailure f =
         AcmeFailure.classify(

@@ -6,6 +6,7 @@ import dev.renewal.events.RenewalRequested;
 import dev.renewal.topics.Topic;
 import dev.renewal.topics.TopicReader;
 import dev.renewal.topics.Topics;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,7 +33,11 @@ final class EventLog {
     this.entries = entries;
   }
 
-  static EventLog read(Map<String, Object> kafka, Topics topics) {
+  /**
+   * Every event of the pipeline's topics, oldest first; records that cannot be decoded are skipped,
+   * and how many is said on {@code err}.
+   */
+  static EventLog read(Map<String, Object> kafka, Topics topics, PrintWriter err) {
     List<Topic<String, ?>> all =
         List.of(
             topics.renewalRequested,
@@ -52,7 +57,23 @@ final class EventLog {
       }
     }
     entries.sort(Comparator.comparing(Entry::at));
+    reportSkipped(reader, err);
     return new EventLog(entries);
+  }
+
+  /** Says on {@code err} how many records {@code reader} could not decode, if any. */
+  static void reportSkipped(TopicReader reader, PrintWriter err) {
+    reader
+        .skippedSummary()
+        .ifPresent(
+            s -> {
+              err.println(
+                  "renewal: "
+                      + s
+                      + " (not written by this pipeline; the services dead-letter them:"
+                      + " renewal dlq list)");
+              err.flush();
+            });
   }
 
   List<Entry> all() {

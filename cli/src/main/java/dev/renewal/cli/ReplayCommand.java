@@ -70,7 +70,7 @@ final class ReplayCommand implements Callable<Integer> {
       return 2;
     }
     OpsContext ctx = OpsContext.load(options.settings());
-    EventLog log = EventLog.read(ctx.kafka(), ctx.topics());
+    EventLog log = EventLog.read(ctx.kafka(), ctx.topics(), spec.commandLine().getErr());
     Instant from =
         since == null ? Instant.EPOCH : Instant.now().minus(StatusCommand.duration(since));
     Set<String> replayed =

@@ -58,7 +58,7 @@ final class StatusCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     OpsContext ctx = OpsContext.load(options.settings());
     if (summary) {
-      Map<String, RequestStatus> view = view(ctx);
+      Map<String, RequestStatus> view = view(ctx, spec.commandLine().getErr());
       if (!view.isEmpty()) {
         return summary(view, ctx.topics().status.name(), out);
       }
@@ -66,9 +66,9 @@ final class StatusCommand implements Callable<Integer> {
           "the view "
               + ctx.topics().status.name()
               + " is empty (finalize-service keeps it); counting from the events instead");
-      return summary(EventLog.read(ctx.kafka(), ctx.topics()), out);
+      return summary(EventLog.read(ctx.kafka(), ctx.topics(), spec.commandLine().getErr()), out);
     }
-    EventLog log = EventLog.read(ctx.kafka(), ctx.topics());
+    EventLog log = EventLog.read(ctx.kafka(), ctx.topics(), spec.commandLine().getErr());
     if (failed) {
       Instant from = since == null ? Instant.EPOCH : Instant.now().minus(duration(since));
       for (RenewalFailed f : log.failures()) {
@@ -142,16 +142,17 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   /** The latest status of every request, from the compacted view. */
-  static Map<String, RequestStatus> view(OpsContext ctx) {
+  static Map<String, RequestStatus> view(OpsContext ctx, PrintWriter err) {
     Map<String, RequestStatus> view = new LinkedHashMap<>();
-    for (var r :
-        new TopicReader(ctx.kafka()).readAll(ctx.topics().status, Duration.ofSeconds(30))) {
+    TopicReader reader = new TopicReader(ctx.kafka());
+    for (var r : reader.readAll(ctx.topics().status, Duration.ofSeconds(30))) {
       if (r.value() == null) {
         view.remove(r.key());
       } else {
         view.put(r.key(), r.value());
       }
     }
+    EventLog.reportSkipped(reader, err);
     return view;
   }
 

@@ -24,9 +24,11 @@ import dev.renewal.order.OrderServiceApp;
 import dev.renewal.testkit.StackFixture;
 import dev.renewal.testkit.pebble.FaultyAcmeProxy;
 import dev.renewal.testkit.pebble.PebbleServer;
+import dev.renewal.topics.DeadLetter;
 import dev.renewal.topics.Publisher;
 import dev.renewal.topics.Topic;
 import dev.renewal.topics.TopicReader;
+import dev.renewal.topics.Topics;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -479,6 +481,109 @@ class AcmeQuirksIT {
     cli.setOut(new java.io.PrintWriter(out));
     assertThat(cli.execute(args.toArray(String[]::new))).isZero();
     return out.toString();
+  }
+
+  /** Runs a `renewal` operator command; its exit code, output and errors. */
+  private String[] opsWithErrors(String... command) {
+    List<String> args = new ArrayList<>(List.of(command));
+    args.addAll(
+        List.of(
+            "--set",
+            "kafka.bootstrap.servers=" + fx.stack().bootstrapServers(),
+            "--set",
+            "registry.url=" + fx.stack().registryUrl(),
+            "--set",
+            "topics.prefix=" + fx.prefix()));
+    java.io.StringWriter out = new java.io.StringWriter();
+    java.io.StringWriter err = new java.io.StringWriter();
+    var cli = RenewalCli.commandLine();
+    cli.setOut(new java.io.PrintWriter(out));
+    cli.setErr(new java.io.PrintWriter(err));
+    int rc = cli.execute(args.toArray(String[]::new));
+    return new String[] {String.valueOf(rc), out.toString(), err.toString()};
+  }
+
+  @Test
+  void garbageOnEveryTopicThePipelineReadsStopsNoServiceNoViewAndNoCommand() throws Exception {
+    // What a foreign writer could leave on each topic a service, a Streams application or a
+    // command reads: 64 random bytes (the first one not Avro's magic byte), before anything starts.
+    Topics t = fx.topics();
+    List<Topic<String, ?>> read =
+        List.of(
+            t.renewalRequested,
+            t.orderPlaced,
+            t.challengeObserved,
+            t.authorizationObserved,
+            t.authorizationReconciled,
+            t.orderReady,
+            t.certificateIssued,
+            t.renewalFailed,
+            t.orderRecords,
+            t.challengeRecords,
+            t.finalizeRecords,
+            t.status);
+    byte[] poison = new byte[64];
+    new java.util.Random(64).nextBytes(poison);
+    poison[0] = (byte) 0xa5;
+    Map<String, Object> props = new java.util.HashMap<>(fx.stack().clientProps());
+    try (var producer =
+        new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(
+            props,
+            new org.apache.kafka.common.serialization.ByteArraySerializer(),
+            new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      for (Topic<String, ?> topic : read) {
+        for (int p = 0; p < topic.partitions(); p++) {
+          producer.send(
+              new org.apache.kafka.clients.producer.ProducerRecord<>(
+                  topic.name(), p, "garbage".getBytes(StandardCharsets.UTF_8), poison));
+        }
+      }
+      producer.flush();
+    }
+
+    FinalizeServiceApp finalize = pipeline(settings(fx.pebble("pebble"), null));
+    String id = fx.publish(ChallengeType.HTTP_01, "poison.example");
+    CertificateIssued issued = await(t.certificateIssued, 1).get(0).value();
+    assertThat(issued.getRequestId()).isEqualTo(id);
+    assertThat(finalize.ready()).as("both Streams applications still running").isTrue();
+
+    // The status view went past its garbage and shows the request issued.
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    String[] summary;
+    do {
+      summary = opsWithErrors("status", "--summary");
+      Thread.sleep(100);
+    } while (!summary[1].contains("issued") && System.nanoTime() < deadline);
+    assertThat(summary[0]).as(summary[2]).isEqualTo("0");
+    assertThat(summary[1]).contains("issued").doesNotContain("in flight");
+    for (String[] command :
+        List.of(
+            new String[] {"status", id},
+            new String[] {"status", "--failed"},
+            new String[] {"replay", "--all-retryable", "--dry-run"})) {
+      String[] r = opsWithErrors(command);
+      assertThat(r[0]).as(String.join(" ", command) + ": " + r[2]).isEqualTo("0");
+      assertThat(r[2]).as(String.join(" ", command)).contains("undecodable record");
+    }
+    assertThat(opsWithErrors("status", id)[1]).contains("issued");
+
+    // Dead-lettered with the reason by those that own each topic: order-service for
+    // renewal.requested, the Streams applications for what they read.
+    assertThat(
+            new TopicReader(fx.stack().clientProps())
+                .readAll(t.renewalRequestedDlq, Duration.ofSeconds(10)))
+        .hasSize(t.renewalRequested.partitions());
+    List<ConsumerRecord<byte[], byte[]>> streams =
+        new TopicReader(fx.stack().clientProps()).readAll(t.streamsDlq, Duration.ofSeconds(10));
+    assertThat(streams)
+        .extracting(r -> DeadLetter.header(r.headers(), DeadLetter.SOURCE_TOPIC))
+        .contains(
+            t.renewalRequested.name(),
+            t.orderPlaced.name(),
+            t.challengeObserved.name(),
+            t.authorizationObserved.name(),
+            t.certificateIssued.name(),
+            t.renewalFailed.name());
   }
 
   @Test

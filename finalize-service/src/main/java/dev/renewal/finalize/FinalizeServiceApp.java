@@ -17,6 +17,7 @@ import dev.renewal.metrics.MetricsEndpoint;
 import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.topics.CompactedStore;
 import dev.renewal.topics.ConsumerLoop;
+import dev.renewal.topics.DeadLetteringDeserializationHandler;
 import dev.renewal.topics.Publisher;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -135,6 +136,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
             stateDir,
             commit,
             StreamsConfig.EXACTLY_ONCE_V2);
+    deadLetters(props, ctx.topics().streamsDlq.name());
     KafkaStreams streams =
         new KafkaStreams(
             ReconciliationTopology.build(
@@ -148,15 +150,16 @@ public final class FinalizeServiceApp implements AutoCloseable {
                 commit),
             props);
     streams.start();
+    Properties viewProps =
+        statusProps(
+            ctx.kafka(),
+            ctx.topics().replicationFactor(),
+            applicationId + "-status",
+            stateDir,
+            statusCommit);
+    deadLetters(viewProps, ctx.topics().streamsDlq.name());
     KafkaStreams status =
-        new KafkaStreams(
-            StatusViewTopology.build(new StreamsBuilder(), ctx.topics()),
-            statusProps(
-                ctx.kafka(),
-                ctx.topics().replicationFactor(),
-                applicationId + "-status",
-                stateDir,
-                statusCommit));
+        new KafkaStreams(StatusViewTopology.build(new StreamsBuilder(), ctx.topics()), viewProps);
     status.start();
 
     CaWorkers caWorkers = CaWorkers.create(ctx.profiles(), SERVICE);
@@ -220,6 +223,18 @@ public final class FinalizeServiceApp implements AutoCloseable {
         StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG),
         (int) Math.max(1, Math.min(500, commit.toMillis() / 2)));
     return props;
+  }
+
+  /**
+   * A record either application cannot decode goes to {@code topic} with the reason, and the
+   * application goes on ({@link DeadLetteringDeserializationHandler}).
+   */
+  public static void deadLetters(Properties props, String topic) {
+    props.put(
+        StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+        DeadLetteringDeserializationHandler.class);
+    props.put(DeadLetteringDeserializationHandler.TOPIC, topic);
+    props.put(DeadLetteringDeserializationHandler.SERVICE, SERVICE);
   }
 
   /** What both Streams applications of this service are given. */

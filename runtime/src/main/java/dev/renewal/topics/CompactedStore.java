@@ -13,6 +13,8 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,9 +61,11 @@ public final class CompactedStore<V> {
     props.remove(ConsumerConfig.GROUP_ID_CONFIG);
     List<TopicPartition> tps =
         partitions.stream().map(p -> new TopicPartition(topic.name(), p)).toList();
-    try (KafkaConsumer<String, V> consumer =
-        new KafkaConsumer<>(
-            props, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
+    Deserializer<String> keys = topic.keySerde().deserializer();
+    Deserializer<V> values = topic.valueSerde().deserializer();
+    int skipped = 0;
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       consumer.assign(tps);
       consumer.seekToBeginning(tps);
       Map<TopicPartition, Long> end = consumer.endOffsets(tps, TIMEOUT);
@@ -70,7 +74,20 @@ public final class CompactedStore<V> {
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException("timed out loading " + topic.name() + " " + partitions);
         }
-        for (ConsumerRecord<String, V> r : consumer.poll(Duration.ofMillis(100))) {
+        for (ConsumerRecord<byte[], byte[]> raw : consumer.poll(Duration.ofMillis(100))) {
+          Optional<ConsumerRecord<String, V>> decoded = Decoding.decode(raw, keys, values);
+          if (decoded.isEmpty()) {
+            // Not written by this service (it writes only what it can read back): skipped, and
+            // said, so that one foreign record cannot stop the service at every assignment.
+            skipped++;
+            LOGGER.warn(
+                "undecodable record skipped: topic={} partition={} offset={}",
+                raw.topic(),
+                raw.partition(),
+                raw.offset());
+            continue;
+          }
+          ConsumerRecord<String, V> r = decoded.get();
           if (r.value() == null) {
             loaded.remove(r.key());
           } else {
@@ -81,10 +98,11 @@ public final class CompactedStore<V> {
     }
     byKey.putAll(loaded);
     LOGGER.info(
-        "records loaded: topic={} partitions={} records={} ms={}",
+        "records loaded: topic={} partitions={} records={} skipped={} ms={}",
         topic.name(),
         partitions,
         loaded.size(),
+        skipped,
         (System.nanoTime() - started) / 1_000_000);
     return loaded;
   }

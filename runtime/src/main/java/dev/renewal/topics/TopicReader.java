@@ -5,19 +5,26 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
 
 /**
  * Reads a topic from its beginning without a consumer group (nothing is committed), for tools and
- * tests: everything up to the current end, or until enough matching records have arrived.
+ * tests: everything up to the current end, or until enough matching records have arrived. A record
+ * that cannot be decoded (a foreign writer's bytes, a schema the registry does not have) is skipped
+ * and counted ({@link #skipped()}), never a reason to stop reading.
  */
 public final class TopicReader {
   private final Map<String, Object> clientProps;
+  private final Map<String, Long> skipped = new ConcurrentSkipListMap<>();
 
   public TopicReader(Map<String, Object> clientProps) {
     this.clientProps = Map.copyOf(clientProps);
@@ -37,6 +44,24 @@ public final class TopicReader {
     return read(topic, filter, count, timeout, false);
   }
 
+  /** How many records could not be decoded, per topic, in every read so far. */
+  public Map<String, Long> skipped() {
+    return Map.copyOf(skipped);
+  }
+
+  /** "skipped 2 undecodable records: renewal.requested 2", or empty when none were skipped. */
+  public Optional<String> skippedSummary() {
+    if (skipped.isEmpty()) {
+      return Optional.empty();
+    }
+    long total = skipped.values().stream().mapToLong(Long::longValue).sum();
+    StringBuilder b =
+        new StringBuilder(
+            "skipped " + total + " undecodable record" + (total == 1 ? "" : "s") + ":");
+    skipped.forEach((t, n) -> b.append(' ').append(t).append(' ').append(n));
+    return Optional.of(b.toString());
+  }
+
   private <K, V> List<ConsumerRecord<K, V>> read(
       Topic<K, V> topic,
       Predicate<ConsumerRecord<K, V>> filter,
@@ -48,9 +73,10 @@ public final class TopicReader {
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.putIfAbsent(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     List<ConsumerRecord<K, V>> out = new ArrayList<>();
-    try (KafkaConsumer<K, V> consumer =
-        new KafkaConsumer<>(
-            props, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
+    Deserializer<K> keys = topic.keySerde().deserializer();
+    Deserializer<V> values = topic.valueSerde().deserializer();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> partitions = new ArrayList<>();
       // A topic created a moment ago may not be in the metadata yet: ask again, within the timeout.
       long metadataDeadline =
@@ -79,9 +105,12 @@ public final class TopicReader {
           stopAtEnd ? consumer.endOffsets(partitions, timeout) : Map.of();
       long deadline = System.nanoTime() + timeout.toNanos();
       while (out.size() < count && System.nanoTime() < deadline) {
-        for (ConsumerRecord<K, V> r : consumer.poll(Duration.ofMillis(100))) {
-          if (filter.test(r)) {
-            out.add(r);
+        for (ConsumerRecord<byte[], byte[]> raw : consumer.poll(Duration.ofMillis(100))) {
+          Optional<ConsumerRecord<K, V>> r = Decoding.decode(raw, keys, values);
+          if (r.isEmpty()) {
+            skipped.merge(raw.topic(), 1L, Long::sum);
+          } else if (filter.test(r.get())) {
+            out.add(r.get());
           }
         }
         if (stopAtEnd

@@ -43,6 +43,7 @@ public final class Topics {
   public static final String FINALIZE_RECORDS = "acme.finalize.records";
   public static final String ORDER_READY_DLQ = "acme.order.ready.dlq";
   public static final String STATUS = "renewal.status";
+  public static final String STREAMS_DLQ = "acme.streams.dlq";
 
   /** Defaults for the {@code topics.*} keys. */
   public static final Map<String, String> DEFAULTS =
@@ -86,6 +87,9 @@ public final class Topics {
 
   /** Records of {@code acme.order.ready} that finalize-service cannot decode. */
   public final Topic<byte[], byte[]> orderReadyDlq;
+
+  /** What finalize-service's Streams applications could not decode, from any of their inputs. */
+  public final Topic<byte[], byte[]> streamsDlq;
 
   /**
    * Where each request stands now, keyed by request id, compacted: the materialized view kept by
@@ -150,6 +154,7 @@ public final class Topics {
     orderReadyDlq =
         new Topic<>(name(ORDER_READY_DLQ), Serdes.ByteArray(), Serdes.ByteArray(), p, events);
     status = new Topic<>(name(STATUS), keys, serdes.value(RequestStatus.class), p, compacted);
+    streamsDlq = new Topic<>(name(STREAMS_DLQ), Serdes.ByteArray(), Serdes.ByteArray(), p, events);
   }
 
   /** The catalogue for these settings, with serdes from {@code serdes}. */
@@ -189,6 +194,7 @@ public final class Topics {
         orderReady,
         finalizeRecords,
         orderReadyDlq,
-        status);
+        status,
+        streamsDlq);
   }
 }

@@ -34,7 +34,8 @@ class TopicsTest {
             "acme.order.ready",
             "acme.finalize.records",
             "acme.order.ready.dlq",
-            "renewal.status");
+            "renewal.status",
+            "acme.streams.dlq");
     assertThat(topics.http01Responses.compacted()).isTrue();
     assertThat(topics.all().stream().filter(Topic::compacted))
         .containsExactly(

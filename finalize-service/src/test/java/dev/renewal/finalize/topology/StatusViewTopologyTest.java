@@ -16,8 +16,10 @@ import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.RequestState;
 import dev.renewal.events.RequestStatus;
 import dev.renewal.events.Stage;
+import dev.renewal.finalize.FinalizeServiceApp;
 import dev.renewal.registry.InMemorySchemaRegistryClient;
 import dev.renewal.serde.AvroSerdes;
+import dev.renewal.topics.DeadLetter;
 import dev.renewal.topics.TopicSettings;
 import dev.renewal.topics.Topics;
 import java.io.IOException;
@@ -25,6 +27,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
@@ -69,6 +72,48 @@ class StatusViewTopologyTest {
   private RequestStatus now() {
     view.putAll(status.readKeyValuesToMap());
     return view.get(REQUEST);
+  }
+
+  @Test
+  void aRecordThatCannotBeDecodedIsDeadLetteredAndTheViewGoesOn() {
+    driver.close();
+    Properties deadLetters = new Properties();
+    FinalizeServiceApp.deadLetters(deadLetters, topics.streamsDlq.name());
+    driver =
+        TopologyTests.driver(
+            StatusViewTopology.build(new StreamsBuilder(), topics),
+            StreamsConfig.AT_LEAST_ONCE,
+            deadLetters);
+    requests = TopologyTests.input(driver, topics.renewalRequested);
+    status = TopologyTests.output(driver, topics.status);
+    byte[] poison = new byte[64];
+    new java.util.Random(7).nextBytes(poison);
+    poison[0] = (byte) 0xa5;
+    driver
+        .createInputTopic(
+            topics.renewalRequested.name(),
+            new org.apache.kafka.common.serialization.StringSerializer(),
+            new org.apache.kafka.common.serialization.ByteArraySerializer())
+        .pipeInput("garbage", poison);
+
+    requests.pipeInput(REQUEST, order(AcmeStatus.PENDING, A1).getRequest());
+
+    assertThat(now().getState()).isEqualTo(RequestState.REQUESTED);
+    var dlq =
+        driver
+            .createOutputTopic(
+                topics.streamsDlq.name(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())
+            .readRecordsToList();
+    assertThat(dlq).hasSize(1);
+    assertThat(dlq.get(0).value()).isEqualTo(poison);
+    assertThat(DeadLetter.header(dlq.get(0).headers(), DeadLetter.SOURCE_TOPIC))
+        .isEqualTo("renewal.requested");
+    assertThat(DeadLetter.header(dlq.get(0).headers(), DeadLetter.REASON))
+        .startsWith("undecodable");
+    assertThat(DeadLetter.header(dlq.get(0).headers(), DeadLetter.SERVICE))
+        .isEqualTo("finalize-service");
   }
 
   @Test

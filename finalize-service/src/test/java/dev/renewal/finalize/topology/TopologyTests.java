@@ -30,7 +30,13 @@ final class TopologyTests {
 
   /** A driver for {@code topology} with {@code guarantee}, its wall clock at 2026-11-27. */
   static TopologyTestDriver driver(Topology topology, String guarantee) {
+    return driver(topology, guarantee, new Properties());
+  }
+
+  /** The same with {@code extra} properties. */
+  static TopologyTestDriver driver(Topology topology, String guarantee, Properties extra) {
     Properties props = new Properties();
+    props.putAll(extra);
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test-" + UUID.randomUUID());
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
