@@ -59,7 +59,8 @@ final class DlqCommand implements Callable<Integer> {
             List.of(
                 ctx.topics().renewalRequestedDlq,
                 ctx.topics().orderPlacedDlq,
-                ctx.topics().orderReadyDlq));
+                ctx.topics().orderReadyDlq,
+                ctx.topics().streamsDlq));
     if (topic != null) {
       topics.removeIf(t -> !t.name().equals(topic));
     }
