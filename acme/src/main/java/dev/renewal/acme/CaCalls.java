@@ -60,6 +60,31 @@ public final class CaCalls {
     return attempt(pacer(profile), profile, operation, 1, clock.instant(), delay);
   }
 
+  /**
+   * Runs {@code operation} once, without retries: for a POST that changes state at the CA (a
+   * trigger, a finalize), whose lost or ambiguous answer is followed by reading the object again,
+   * never by sending it again blindly. Fails with the classified failure.
+   */
+  public <T> CompletableFuture<T> once(CaProfile profile, Supplier<T> operation) {
+    return pacer(profile)
+        .submit(operation)
+        .handle(
+            (value, error) -> {
+              if (error == null) {
+                return CompletableFuture.completedFuture(value);
+              }
+              Throwable cause = unwrap(error);
+              return CompletableFuture.<T>failedFuture(
+                  CaCallFailure.gaveUp(AcmeFailure.classify(cause), cause));
+            })
+        .thenCompose(f -> f);
+  }
+
+  /** Counts a retry that the caller schedules itself (after {@link #once}). */
+  public void retrying(AcmeFailure failure) {
+    metrics.count("ca.retries", "kind", failure.kind().name());
+  }
+
   private Pacer pacer(CaProfile profile) {
     Pacer pacer = pacers.get(profile.name());
     if (pacer == null) {

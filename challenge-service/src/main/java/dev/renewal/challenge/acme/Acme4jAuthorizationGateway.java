@@ -37,7 +37,7 @@ public final class Acme4jAuthorizationGateway implements AuthorizationGateway {
     Login login = login(profile);
     try {
       Authorization auth = login.bindAuthorization(CaCallFailure.url(authorizationUrl));
-      Optional<java.time.Instant> retryAfter = auth.fetch();
+      Optional<java.time.Instant> retryAfter = Statuses.fetch(auth);
       String identifier = auth.getIdentifier().getDomain();
       Optional<ChallengeView> challenge = find(auth, type).map(c -> view(c, identifier, type));
       Optional<String> raw = Statuses.raw(auth);

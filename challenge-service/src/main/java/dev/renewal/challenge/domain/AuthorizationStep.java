@@ -45,7 +45,14 @@ public final class AuthorizationStep {
 
   /** The one thing to do next. */
   public sealed interface Action
-      permits Nothing, Read, Finish, NotOffered, Provision, AlreadyTriggered, TimedOut {}
+      permits Nothing,
+          Read,
+          Finish,
+          NotOffered,
+          Provision,
+          AlreadyTriggered,
+          TriggerRefused,
+          TimedOut {}
 
   /** The work is done (or unknown here): nothing to do. */
   public record Nothing() implements Action {}
@@ -77,6 +84,12 @@ public final class AuthorizationStep {
    */
   public record AlreadyTriggered() implements Action {}
 
+  /**
+   * The CA refused the trigger with {@code problem} and, read again, the challenge is still
+   * pending: the refusal stands (a failure no retry mends); remove the response, done.
+   */
+  public record TriggerRefused(Problem problem) implements Action {}
+
   /** Still not terminal at the deadline: observe {@code TIMED_OUT}, remove the response, done. */
   public record TimedOut(Problem problem) implements Action {}
 
@@ -92,7 +105,10 @@ public final class AuthorizationStep {
 
   /**
    * After a read of the authorization. {@code work} already remembers the read ({@link #remember}),
-   * {@code poll} is the number of the read just made ({@link Read#poll()}).
+   * {@code poll} is the number of the read just made ({@link Read#poll()}). {@code refused}: the
+   * problem with which the CA refused this challenge's last trigger, if it did; a trigger whose
+   * answer was lost or refused is never simply sent again: the authorization is read first, and the
+   * challenge in it decides (RFC 8555 section 7.5.1: a challenge not pending was acted on).
    */
   public static Action next(
       AuthorizationWork work,
@@ -101,13 +117,14 @@ public final class AuthorizationStep {
       int poll,
       Instant now,
       Instant deadline,
-      PollPolicy policy) {
+      PollPolicy policy,
+      Optional<Problem> refused) {
     if (work.getState() == AuthorizationWorkState.DONE) {
       return new Nothing();
     }
     boolean triggered = work.getState() == AuthorizationWorkState.TRIGGERED;
     if (TERMINAL.contains(view.status())) {
-      return new Finish(!triggered && view.status() == AcmeStatus.VALID);
+      return new Finish(reused(work, view));
     }
     if (triggered) {
       return poll(work, policy.next(poll, view.retryAfter(), now), poll + 1, now, deadline);
@@ -130,6 +147,9 @@ public final class AuthorizationStep {
     boolean mayHaveTriggered = work.getChallengeUrl() != null;
     if (mayHaveTriggered && challenge.status() != AcmeStatus.PENDING) {
       return new AlreadyTriggered();
+    }
+    if (mayHaveTriggered && refused.isPresent()) {
+      return new TriggerRefused(refused.get());
     }
     return new Provision(challenge, view.identifier());
   }
@@ -180,9 +200,17 @@ public final class AuthorizationStep {
         triggered
             && challenge.isPresent()
             && challenge.get().status() != work.getLastChallengeStatus();
-    boolean reused =
-        work.getState() == AuthorizationWorkState.NEW && view.status() == AcmeStatus.VALID;
-    return new Seen(authorizationChanged, challengeChanged, reused);
+    return new Seen(authorizationChanged, challengeChanged, reused(work, view));
+  }
+
+  /**
+   * Valid before anything was solved (ACME-QUIRKS case 8): nothing served, nothing triggered. An
+   * authorization that turned valid after our trigger (whose answer was lost) is not reused.
+   */
+  private static boolean reused(AuthorizationWork work, AuthorizationView view) {
+    return work.getState() == AuthorizationWorkState.NEW
+        && work.getChallengeUrl() == null
+        && view.status() == AcmeStatus.VALID;
   }
 
   /** {@code work} remembering what {@code seen} found changed ({@code work} itself if nothing). */

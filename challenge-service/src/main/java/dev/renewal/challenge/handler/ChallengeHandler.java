@@ -27,6 +27,7 @@ import dev.renewal.topics.CompactedStore;
 import dev.renewal.topics.Publisher;
 import dev.renewal.topics.Topics;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -76,6 +77,15 @@ public final class ChallengeHandler {
   private final Map<String, Instant> placedAt = new ConcurrentHashMap<>();
 
   private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
+
+  /**
+   * Triggers that failed, by authorization URL, until the authorization is read again and decides
+   * (kept in memory: after a restart the challenge is read again anyway).
+   */
+  private final Map<String, TriggerTries> triggerTries = new ConcurrentHashMap<>();
+
+  /** How often a trigger failed since {@code started}, and the CA's refusal, if it refused. */
+  private record TriggerTries(int attempts, Instant started, Optional<Problem> refused) {}
 
   public ChallengeHandler(
       CaProfiles profiles,
@@ -265,6 +275,9 @@ public final class ChallengeHandler {
                               now.work(), clock.instant(), now.deadline())));
     } else if (action instanceof AuthorizationStep.Provision provision) {
       provision(c, provision, seen);
+    } else if (action instanceof AuthorizationStep.TriggerRefused refused) {
+      fail(c, refused.problem(), false);
+      removeAndFinish(c, seen);
     } else if (action instanceof AuthorizationStep.TimedOut timedOut) {
       timedOut(c, timedOut.problem(), seen);
     }
@@ -298,7 +311,15 @@ public final class ChallengeHandler {
                 apply(
                     c,
                     AuthorizationStep.next(
-                        after, type(c), view, pollNumber, clock.instant(), c.deadline(), poll),
+                        after,
+                        type(c),
+                        view,
+                        pollNumber,
+                        clock.instant(),
+                        c.deadline(),
+                        poll,
+                        Optional.ofNullable(triggerTries.get(c.url()))
+                            .flatMap(TriggerTries::refused)),
                     remember));
   }
 
@@ -367,13 +388,14 @@ public final class ChallengeHandler {
     }
     Context c = ctx.get();
     metrics.count("challenges.triggered");
-    ca.call(c.profile(), () -> gateway.trigger(c.profile(), challengeUrl, type(c)))
+    ca.once(c.profile(), () -> gateway.trigger(c.profile(), challengeUrl, type(c)))
         .whenComplete(
             (challenge, error) -> {
               if (error != null) {
-                failAndFinish(c, CaCallFailure.of(error).failure());
+                triggerFailed(c, CaCallFailure.of(error).failure());
                 return;
               }
+              triggerTries.remove(authzUrl);
               if (challenge.status() == AcmeStatus.INVALID) {
                 metrics.count("challenges.trigger.invalid");
                 LOGGER.warn(
@@ -402,6 +424,45 @@ public final class ChallengeHandler {
                                   AuthorizationStep.afterTrigger(
                                       now.work(), clock.instant(), now.deadline(), poll)));
             });
+  }
+
+  /**
+   * The trigger failed: its answer was lost or garbled (the CA may have acted on it), or the CA
+   * refused it (perhaps because it already had). Either way the authorization is read again and the
+   * challenge in it decides ({@link AuthorizationStep#next}); a transient failure waits as the
+   * profile's retry policy says, within its budget.
+   */
+  private void triggerFailed(Context c, AcmeFailure failure) {
+    Instant now = clock.instant();
+    TriggerTries before = triggerTries.get(c.url());
+    TriggerTries tries =
+        new TriggerTries(
+            before == null ? 1 : before.attempts() + 1,
+            before == null ? now : before.started(),
+            failure.kind().retryable() ? Optional.empty() : Optional.of(failure.problem()));
+    triggerTries.put(c.url(), tries);
+    Duration delay = Duration.ZERO;
+    if (failure.kind().retryable()) {
+      Optional<Duration> next =
+          c.profile()
+              .retry()
+              .nextDelay(tries.attempts(), failure.retryAfter(), tries.started(), now);
+      if (next.isEmpty()) {
+        failAndFinish(c, failure);
+        return;
+      }
+      delay = next.get();
+      ca.retrying(failure);
+    }
+    LOGGER.info(
+        "the challenge trigger failed; reading the authorization again, which decides:"
+            + " authorization={} kind={} problem={} delayMs={}",
+        c.url(),
+        failure.kind(),
+        failure.problem().getType(),
+        delay.toMillis());
+    Duration wait = delay;
+    then(c.requestId(), c.url(), again -> new AuthorizationStep.Read(wait, 0));
   }
 
   private void timedOut(Context c, Problem problem, UnaryOperator<AuthorizationWork> seen) {
@@ -442,6 +503,7 @@ public final class ChallengeHandler {
   }
 
   private void finish(Context c, UnaryOperator<AuthorizationWork> seen) {
+    triggerTries.remove(c.url());
     updateWork(c, w -> AuthorizationStep.done(seen.apply(w)))
         .thenRun(
             () -> {

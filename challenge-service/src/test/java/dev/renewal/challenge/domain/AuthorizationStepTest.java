@@ -57,7 +57,8 @@ class AuthorizationStepTest {
   }
 
   static Action next(AuthorizationWork work, AuthorizationView view, int poll, Instant now) {
-    return AuthorizationStep.next(work, ChallengeType.HTTP_01, view, poll, now, DEADLINE, POLL);
+    return AuthorizationStep.next(
+        work, ChallengeType.HTTP_01, view, poll, now, DEADLINE, POLL, Optional.empty());
   }
 
   @Test
@@ -174,6 +175,44 @@ class AuthorizationStepTest {
     ChallengeView pending = challenge(AcmeStatus.PENDING);
     assertThat(next(provisioned, view(AcmeStatus.PENDING, Optional.of(pending)), 0, NOW))
         .isEqualTo(new Provision(pending, "shop.example"));
+  }
+
+  @Test
+  void aRefusedTriggerReadAgainDecidesByTheChallengeNeverBySendingItBlindly() {
+    AuthorizationWork provisioned =
+        AuthorizationWork.newBuilder(work(AuthorizationWorkState.NEW))
+            .setChallengeUrl(CHALLENGE)
+            .setToken("tok")
+            .build();
+    Optional<dev.renewal.events.Problem> refusal =
+        Optional.of(
+            dev.renewal.contract.RenewalFailures.problem(
+                "urn:ietf:params:acme:error:malformed",
+                "Cannot update challenge with status valid"));
+    // The CA had acted on it: the challenge moved on, the refusal is moot.
+    assertThat(
+            AuthorizationStep.next(
+                provisioned,
+                ChallengeType.HTTP_01,
+                view(AcmeStatus.PENDING, Optional.of(challenge(AcmeStatus.VALID))),
+                0,
+                NOW,
+                DEADLINE,
+                POLL,
+                refusal))
+        .isEqualTo(new AlreadyTriggered());
+    // Still pending: the refusal stands.
+    assertThat(
+            AuthorizationStep.next(
+                provisioned,
+                ChallengeType.HTTP_01,
+                view(AcmeStatus.PENDING, Optional.of(challenge(AcmeStatus.PENDING))),
+                0,
+                NOW,
+                DEADLINE,
+                POLL,
+                refusal))
+        .isEqualTo(new AuthorizationStep.TriggerRefused(refusal.get()));
   }
 
   @Test

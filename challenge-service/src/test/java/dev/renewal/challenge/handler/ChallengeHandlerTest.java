@@ -49,6 +49,7 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.shredzone.acme4j.exception.AcmeException;
 import org.shredzone.acme4j.exception.AcmeNetworkException;
 
 /**
@@ -299,21 +300,63 @@ class ChallengeHandlerTest {
   }
 
   @Test
-  void aTriggerTheCaRefusesFailsWithTheCasProblemAndTheResponseIsRemoved() throws Exception {
+  void aTriggerTheCaRefusesWhileTheChallengeStaysPendingFailsWithTheCasProblem() throws Exception {
     ca.fetched(AcmeStatus.PENDING, AcmeStatus.PENDING);
     ca.triggers.add(
         () -> {
           throw HandlerFixture.caError(
               "{\"type\":\"urn:ietf:params:acme:error:malformed\",\"detail\":\"no\",\"status\":400}");
         });
+    ca.fetched(AcmeStatus.PENDING, AcmeStatus.PENDING);
     handler().handle(ID, placed()).get(5, TimeUnit.SECONDS);
     awaitDone();
 
-    assertThat(ca.calls).containsExactly("fetch", "trigger");
+    // Read again before anything else: the challenge is still pending, so the refusal stands.
+    assertThat(ca.calls).containsExactly("fetch", "trigger", "fetch");
     RenewalFailed failed = failures().get(0);
     assertThat(failed.getProblem().getType()).isEqualTo("urn:ietf:params:acme:error:malformed");
     assertThat(failed.getRetryable()).isFalse();
     assertThat(responses.removed).containsExactly("tok7");
+  }
+
+  @Test
+  void aTriggerAnsweredWithA500AfterTheCaActedOnItIsNotSentAgainAndTheAuthorizationDecides()
+      throws Exception {
+    ca.fetched(AcmeStatus.PENDING, AcmeStatus.PENDING);
+    ca.triggers.add(
+        () -> {
+          throw new RuntimeException(new AcmeException("HTTP 500"));
+        });
+    ca.fetched(AcmeStatus.PENDING, AcmeStatus.PROCESSING)
+        .fetched(AcmeStatus.VALID, AcmeStatus.VALID);
+    handler().handle(ID, placed()).get(5, TimeUnit.SECONDS);
+    awaitDone();
+
+    assertThat(ca.calls).containsExactly("fetch", "trigger", "fetch", "fetch");
+    assertThat(failures()).isEmpty();
+    assertThat(authorizationsObserved()).containsExactly(AcmeStatus.PENDING, AcmeStatus.VALID);
+    assertThat(sent("acme.authorization.observed", AuthorizationObserved.class).get(1).getReused())
+        .isFalse();
+    assertThat(metrics.get("ca.retries")).isEqualTo(1);
+  }
+
+  @Test
+  void aTriggerRefusedBecauseTheChallengeIsAlreadyValidEndsValidNotFailed() throws Exception {
+    // The CA acted on a first trigger whose answer was lost; our second one is refused.
+    ca.fetched(AcmeStatus.PENDING, AcmeStatus.PENDING);
+    ca.triggers.add(
+        () -> {
+          throw HandlerFixture.caError(
+              "{\"type\":\"urn:ietf:params:acme:error:malformed\",\"detail\":\"Cannot update challenge with status valid\",\"status\":400}");
+        });
+    ca.fetched(AcmeStatus.VALID, AcmeStatus.VALID);
+    handler().handle(ID, placed()).get(5, TimeUnit.SECONDS);
+    awaitDone();
+
+    assertThat(ca.calls).containsExactly("fetch", "trigger", "fetch");
+    assertThat(failures()).isEmpty();
+    assertThat(work().getLastAuthorizationStatus()).isEqualTo(AcmeStatus.VALID);
+    assertThat(metrics.get("authorizations.reused")).isZero();
   }
 
   @Test

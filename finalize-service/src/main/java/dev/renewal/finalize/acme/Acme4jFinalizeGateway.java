@@ -52,7 +52,7 @@ public final class Acme4jFinalizeGateway implements FinalizeGateway {
   public OrderView fetch(CaProfile profile, String orderUrl) {
     try {
       Order order = order(profile, orderUrl);
-      Optional<java.time.Instant> retryAfter = order.fetch();
+      Optional<java.time.Instant> retryAfter = Statuses.fetch(order);
       remember(orderUrl, order.getJSON());
       Optional<String> raw = Statuses.raw(order);
       return new OrderView(
@@ -131,7 +131,7 @@ public final class Acme4jFinalizeGateway implements FinalizeGateway {
         certificate = login.bindCertificate(last.get("certificate").asURL());
       } else {
         Order order = login.bindOrder(CaCallFailure.url(orderUrl));
-        order.fetch();
+        Statuses.fetch(order);
         certificate = order.getCertificate();
       }
       certificate.download();

@@ -79,7 +79,7 @@ public final class Acme4jOrderGateway implements OrderGateway {
     Login login = login(profile);
     try {
       Order order = login.bindOrder(CaCallFailure.url(orderUrl));
-      order.fetch();
+      Statuses.fetch(order);
       return describe(login, order);
     } catch (AcmeException e) {
       throw new CaCallFailure(e);
