@@ -26,6 +26,7 @@ import java.io.StringReader;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -66,6 +67,9 @@ public final class FinalizeHandler {
   private final ScheduledExecutorService scheduler;
   private final PollPolicy poll;
   private final ServiceMetrics metrics;
+
+  /** Finalizes that failed, by request id, until the order is read again and decides. */
+  private final Map<String, FinalizeTries> finalizeTries = new ConcurrentHashMap<>();
 
   /** Orders being finalized now (recorded, not yet done). */
   private final java.util.Set<String> working = ConcurrentHashMap.newKeySet();
@@ -203,7 +207,16 @@ public final class FinalizeHandler {
   private void onOrder(Context c, OrderView view, int pollNumber) {
     switch (view.status()) {
       case VALID -> download(c);
-      case READY -> finalizeOrder(c);
+      case READY -> {
+        Optional<Problem> refused =
+            Optional.ofNullable(finalizeTries.get(c.id())).flatMap(FinalizeTries::refused);
+        if (refused.isPresent()) {
+          // Refused, and read again still ready: the refusal stands.
+          fail(c.record().getReady(), refused.get(), false);
+        } else {
+          finalizeOrder(c);
+        }
+      }
       case INVALID ->
           fail(
               c.record().getReady(),
@@ -241,25 +254,76 @@ public final class FinalizeHandler {
                     e.toString());
               }
             });
-    call(
-        c,
-        () -> {
-          if (request.getCsrPem() != null) {
-            gateway.finalizeWithCsr(
-                c.profile(), c.record().getOrderUrl(), csrDer(request.getCsrPem()));
-          } else {
-            gateway.finalizeWithKey(
-                c.profile(),
-                c.record().getOrderUrl(),
-                keys.loadOrCreate(c.record().getKeyRef(), request.getKeyType()));
-          }
-          return Boolean.TRUE;
-        },
-        done -> {
-          count("orders.finalized");
-          LOGGER.info("order finalized: requestId={} order={}", c.id(), c.record().getOrderUrl());
-          later(c.id(), poll.initial(), 1);
-        });
+    // Sent once: a lost, garbled or refused answer is followed by reading the order again, which
+    // decides (processing or valid: the CA acted on it; still ready: send it again, or let the
+    // refusal stand). Never a blind second finalize: at most one certificate per order.
+    ca.once(
+            c.profile(),
+            () -> {
+              if (request.getCsrPem() != null) {
+                gateway.finalizeWithCsr(
+                    c.profile(), c.record().getOrderUrl(), csrDer(request.getCsrPem()));
+              } else {
+                gateway.finalizeWithKey(
+                    c.profile(),
+                    c.record().getOrderUrl(),
+                    keys.loadOrCreate(c.record().getKeyRef(), request.getKeyType()));
+              }
+              return Boolean.TRUE;
+            })
+        .whenComplete(
+            (done, error) -> {
+              if (error != null) {
+                finalizeFailed(c, CaCallFailure.of(error).failure());
+                return;
+              }
+              finalizeTries.remove(c.id());
+              count("orders.finalized");
+              LOGGER.info(
+                  "order finalized: requestId={} order={}", c.id(), c.record().getOrderUrl());
+              later(c.id(), poll.initial(), 1);
+            });
+  }
+
+  /** How often a finalize failed since {@code started}, and the CA's refusal, if it refused. */
+  private record FinalizeTries(int attempts, Instant started, Optional<Problem> refused) {}
+
+  private void finalizeFailed(Context c, AcmeFailure failure) {
+    if (failure.problem().getType().endsWith(":orderNotReady")) {
+      // RFC 8555 section 7.4: the order is not ready yet; poll it until it is (case 4).
+      count("finalize.order.not.ready");
+      later(c.id(), poll.initial(), 1);
+      return;
+    }
+    Instant now = clock.instant();
+    FinalizeTries before = finalizeTries.get(c.id());
+    FinalizeTries tries =
+        new FinalizeTries(
+            before == null ? 1 : before.attempts() + 1,
+            before == null ? now : before.started(),
+            failure.kind().retryable() ? Optional.empty() : Optional.of(failure.problem()));
+    finalizeTries.put(c.id(), tries);
+    Duration delay = Duration.ZERO;
+    if (failure.kind().retryable()) {
+      Optional<Duration> next =
+          c.profile()
+              .retry()
+              .nextDelay(tries.attempts(), failure.retryAfter(), tries.started(), now);
+      if (next.isEmpty()) {
+        fail(c.record().getReady(), failure.problem(), true);
+        return;
+      }
+      delay = next.get();
+      ca.retrying(failure);
+    }
+    LOGGER.info(
+        "the finalize failed; reading the order again, which decides: requestId={} kind={}"
+            + " problem={} delayMs={}",
+        c.id(),
+        failure.kind(),
+        failure.problem().getType(),
+        delay.toMillis());
+    later(c.id(), delay, 1);
   }
 
   private static byte[] csrDer(String pem) {
@@ -318,6 +382,7 @@ public final class FinalizeHandler {
                     e);
                 return;
               }
+              finalizeTries.remove(c.id());
               count("certificates.issued");
               working.remove(c.id());
               OrderReady ready = c.record().getReady();
@@ -357,6 +422,7 @@ public final class FinalizeHandler {
   private CompletableFuture<Void> fail(OrderReady ready, Problem problem, boolean retryable) {
     String id = ready.getRequestId();
     working.remove(id);
+    finalizeTries.remove(id);
     return ca.fail(
             ready.getPlaced().getRequest(),
             Stage.FINALIZATION,

@@ -278,6 +278,38 @@ class FinalizeHandlerTest {
   }
 
   @Test
+  void aFinalizeWhoseAnswerIsGarbledIsNotSentAgainAndTheOrderReadAgainIsDownloaded()
+      throws Exception {
+    // The CA accepted the finalize and issued; its answer was cut off halfway.
+    ca.statuses.addAll(List.of(status(AcmeStatus.READY), status(AcmeStatus.VALID)));
+    ca.finalizeErrors.add(
+        new RuntimeException(
+            new org.shredzone.acme4j.exception.AcmeProtocolException(
+                "Unexpected end of JSON", new java.io.EOFException())));
+    handler(Duration.ofMinutes(1)).handle(ID, ready()).get();
+    awaitOutcome();
+    assertThat(ca.calls.stream().filter("finalize"::equals)).hasSize(1);
+    assertThat(ca.calls).contains("download");
+    assertThat(sent("certificate.issued", CertificateIssued.class)).hasSize(1);
+    assertThat(sent("renewal.failed", RenewalFailed.class)).isEmpty();
+  }
+
+  @Test
+  void aFinalizeRefusedWhileTheOrderStaysReadyFailsWithTheRefusalAfterOneMoreRead()
+      throws Exception {
+    ca.statuses.add(status(AcmeStatus.READY));
+    ca.finalizeErrors.add(
+        HandlerFixture.caError(
+            "{\"type\":\"urn:ietf:params:acme:error:badCSR\",\"detail\":\"key too weak\",\"status\":400}"));
+    handler(Duration.ofMinutes(1)).handle(ID, ready()).get();
+    awaitOutcome();
+    assertThat(ca.calls).containsExactly("fetch", "finalize", "fetch");
+    RenewalFailed f = sent("renewal.failed", RenewalFailed.class).get(0);
+    assertThat(f.getProblem().getType()).isEqualTo("urn:ietf:params:acme:error:badCSR");
+    assertThat(f.getRetryable()).isFalse();
+  }
+
+  @Test
   void anInvalidOrderFailsWithItsError() throws Exception {
     ca.statuses.add(
         new OrderView(
