@@ -483,6 +483,47 @@ class AcmeQuirksIT {
     return out.toString();
   }
 
+  @Test
+  void aTriggerAnswered500AfterTheCaActedIsNotSentAgainAndTheAuthorizationDecides()
+      throws Exception {
+    FaultyAcmeProxy proxy =
+        fx.keep(FaultyAcmeProxy.start(fx.pebble("pebble"), fx.dir().resolve("proxy")))
+            .replace(FaultyAcmeProxy.challengeTriggerAnswers500AfterActing());
+    pipeline(settings(fx.pebble("pebble"), proxy));
+    String id = fx.publish(ChallengeType.HTTP_01, "trigger500.example");
+    CertificateIssued issued = await(fx.topics().certificateIssued, 1).get(0).value();
+    assertThat(issued.getRequestId()).isEqualTo(id);
+    assertThat(proxy.challengeTriggerPosts()).as("trigger POSTs").isEqualTo(1);
+    assertThat(all(fx.topics().renewalFailed)).isEmpty();
+  }
+
+  @Test
+  void aFinalizeAnswerCutOffHalfwayIsDownloadedWithOneFinalizeAndOneCertificate() throws Exception {
+    FaultyAcmeProxy proxy =
+        fx.keep(FaultyAcmeProxy.start(fx.pebble("pebble"), fx.dir().resolve("proxy")))
+            .replace(FaultyAcmeProxy.finalizeAnswerCutOffHalfway());
+    pipeline(settings(fx.pebble("pebble"), proxy));
+    String id = fx.publish(ChallengeType.HTTP_01, "cutoff.example");
+    CertificateIssued issued = await(fx.topics().certificateIssued, 1).get(0).value();
+    assertThat(issued.getRequestId()).isEqualTo(id);
+    assertThat(proxy.finalizePosts()).as("finalize POSTs").isEqualTo(1);
+    Thread.sleep(500);
+    assertThat(all(fx.topics().certificateIssued)).hasSize(1);
+    assertThat(all(fx.topics().renewalFailed)).isEmpty();
+  }
+
+  @Test
+  void retryAfterValuesThatAreNotOneAreIgnoredAndTheRequestIsIssued() throws Exception {
+    FaultyAcmeProxy proxy =
+        fx.keep(FaultyAcmeProxy.start(fx.pebble("pebble"), fx.dir().resolve("proxy")))
+            .replace(FaultyAcmeProxy.badRetryAfterOnReads("-5", "abc"));
+    pipeline(settings(fx.pebble("pebble"), proxy));
+    String id = fx.publish(ChallengeType.HTTP_01, "retry-after.example");
+    CertificateIssued issued = await(fx.topics().certificateIssued, 1).get(0).value();
+    assertThat(issued.getRequestId()).isEqualTo(id);
+    assertThat(all(fx.topics().renewalFailed)).isEmpty();
+  }
+
   /** Runs a `renewal` operator command; its exit code, output and errors. */
   private String[] opsWithErrors(String... command) {
     List<String> args = new ArrayList<>(List.of(command));

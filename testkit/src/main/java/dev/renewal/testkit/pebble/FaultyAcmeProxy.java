@@ -83,6 +83,10 @@ public final class FaultyAcmeProxy implements AutoCloseable {
       return method.equals("POST") && path.startsWith("/finalize-order/") && hasPayload();
     }
 
+    public boolean isOrderRead() {
+      return method.equals("POST") && path.startsWith("/my-order/") && !hasPayload();
+    }
+
     public boolean isAuthorizationRead() {
       return method.equals("POST") && path.startsWith("/authZ/") && !hasPayload();
     }
@@ -151,6 +155,60 @@ public final class FaultyAcmeProxy implements AutoCloseable {
           403,
           Map.of("Content-Type", "application/problem+json"),
           problem("urn:ietf:params:acme:error:orderNotReady", "order not ready yet", 403));
+    };
+  }
+
+  /**
+   * A CA behind a failing gateway: the first trigger of each challenge reaches the CA, which acts
+   * on it, but its answer is replaced by {@code 500} with an HTML page (no problem document).
+   */
+  public static Replacer challengeTriggerAnswers500AfterActing() {
+    Set<String> answered = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    return exchange -> {
+      if (!exchange.isChallengeTrigger() || exchange.status() >= 300) {
+        return null;
+      }
+      if (!answered.add(exchange.path())) {
+        return null;
+      }
+      return new Reply(
+          500,
+          Map.of("Content-Type", "text/html"),
+          "<html><body><h1>500 Internal Server Error</h1>(injected by FaultyAcmeProxy)</body></html>");
+    };
+  }
+
+  /**
+   * The CA accepts each finalize and issues, but its answer is cut off halfway (a connection that
+   * dropped mid-body, a proxy that truncated it).
+   */
+  public static Replacer finalizeAnswerCutOffHalfway() {
+    return exchange -> {
+      if (!exchange.isFinalize() || exchange.status() >= 300 || exchange.body() == null) {
+        return null;
+      }
+      String body = exchange.body();
+      return new Reply(exchange.status(), Map.of(), body.substring(0, body.length() / 2));
+    };
+  }
+
+  /**
+   * Every read of an authorization carries {@code Retry-After: onAuthorizations}, every read of an
+   * order {@code Retry-After: onOrders}: values that are not one (negative, not a number, not an
+   * HTTP date), as CAs have sent.
+   */
+  public static Replacer badRetryAfterOnReads(String onAuthorizations, String onOrders) {
+    return exchange -> {
+      if (exchange.status() != 200) {
+        return null;
+      }
+      if (exchange.isAuthorizationRead()) {
+        return new Reply(200, Map.of("Retry-After", onAuthorizations), exchange.body());
+      }
+      if (exchange.isOrderRead()) {
+        return new Reply(200, Map.of("Retry-After", onOrders), exchange.body());
+      }
+      return null;
     };
   }
 
@@ -249,6 +307,8 @@ public final class FaultyAcmeProxy implements AutoCloseable {
   private final List<Replacer> replacers = new CopyOnWriteArrayList<>();
   private final AtomicInteger triggers = new AtomicInteger();
   private final AtomicInteger finalizes = new AtomicInteger();
+  private final AtomicInteger triggerPosts = new AtomicInteger();
+  private final AtomicInteger finalizePosts = new AtomicInteger();
   private final TlsMaterial tls;
 
   private FaultyAcmeProxy(
@@ -352,6 +412,16 @@ public final class FaultyAcmeProxy implements AutoCloseable {
     return triggers.get();
   }
 
+  /** Every challenge trigger sent through the proxy, whatever Pebble answered. */
+  public int challengeTriggerPosts() {
+    return triggerPosts.get();
+  }
+
+  /** Every finalize sent through the proxy, whatever Pebble answered. */
+  public int finalizePosts() {
+    return finalizePosts.get();
+  }
+
   /** Finalize requests (signed POSTs with a CSR to an order's finalize URL) Pebble accepted. */
   public int finalizes() {
     return finalizes.get();
@@ -377,6 +447,12 @@ public final class FaultyAcmeProxy implements AutoCloseable {
       out.header("Host", in.getRequestHeaders().getFirst("Host"));
       Exchange request =
           new Exchange(in.getRequestMethod(), path, payload(requestBody), 0, Map.of(), null);
+      if (request.isChallengeTrigger()) {
+        triggerPosts.incrementAndGet();
+      }
+      if (request.isFinalize()) {
+        finalizePosts.incrementAndGet();
+      }
       for (Interceptor interceptor : interceptors) {
         Reply reply = interceptor.intercept(request);
         if (reply != null) {
