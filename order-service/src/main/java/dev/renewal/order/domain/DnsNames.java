@@ -1,5 +1,6 @@
 package dev.renewal.order.domain;
 
+import dev.renewal.acme.Text;
 import java.net.IDN;
 import java.util.Locale;
 import java.util.Optional;
@@ -25,7 +26,29 @@ public final class DnsNames {
     if (input == null || input.isBlank()) {
       return Result.error("an empty name");
     }
+    String shown = "'" + Text.escaped(input) + "'";
+    Optional<String> hidden = invisible(input);
+    if (hidden.isPresent()) {
+      return Result.error(shown + " is not a valid DNS name: it contains " + hidden.get());
+    }
     String name = input.trim();
+    if (name.contains("://")) {
+      return Result.error(shown + " is a URL: give the host name only (e.g. shop.example)");
+    }
+    if (name.contains("/")) {
+      return Result.error(shown + " contains '/': give the host name only, without a path");
+    }
+    if (name.contains("@")) {
+      return Result.error(shown + " contains '@': give the host name only, without a user");
+    }
+    if (name.matches("[^:]+:[0-9]+")) {
+      return Result.error(
+          shown
+              + " has a port (':"
+              + name.substring(name.indexOf(':') + 1)
+              + "'): give the host"
+              + " name only");
+    }
     if (name.endsWith(".")) {
       name = name.substring(0, name.length() - 1);
     }
@@ -35,10 +58,10 @@ public final class DnsNames {
       name = name.substring(2);
     }
     if (name.contains(":")) {
-      return Result.error("'" + input + "' is an IP address (only DNS names are ordered)");
+      return Result.error(shown + " is an IP address (only DNS names are ordered)");
     }
     if (name.contains("*")) {
-      return Result.error("'" + input + "': '*' is allowed only as the whole first label");
+      return Result.error(shown + ": '*' is allowed only as the whole first label");
     }
     String ascii;
     if (name.chars().allMatch(c -> c < 0x80)) {
@@ -47,16 +70,17 @@ public final class DnsNames {
       try {
         ascii = IDN.toASCII(name, IDN.USE_STD3_ASCII_RULES).toLowerCase(Locale.ROOT);
       } catch (IllegalArgumentException e) {
-        return Result.error("'" + input + "' is not a valid DNS name (" + e.getMessage() + ")");
+        return Result.error(
+            shown + " is not a valid DNS name (" + Text.escaped(e.getMessage()) + ")");
       }
     }
     Optional<String> problem = check(ascii);
     if (problem.isPresent()) {
-      return Result.error("'" + input + "' " + problem.get());
+      return Result.error(shown + " " + problem.get());
     }
     String full = wildcard ? "*." + ascii : ascii;
     if (full.length() > 253) {
-      return Result.error("'" + input + "' is longer than 253 characters");
+      return Result.error(shown + " is longer than 253 characters");
     }
     return new Result(new Normalized(full, wildcard), null);
   }
@@ -85,10 +109,54 @@ public final class DnsNames {
           return Optional.of("has a character that is not a letter, digit or '-': '" + c + "'");
         }
       }
+      if (label.startsWith("xn--") && !roundTrips(label)) {
+        // An A-label must be the punycode of a U-label (RFC 5890 section 2.3.2.1): one that does
+        // not decode, or decodes to something that encodes otherwise, names nothing.
+        return Optional.of("has an A-label that does not decode to a valid name: '" + label + "'");
+      }
     }
     if (labels[labels.length - 1].chars().allMatch(Character::isDigit)) {
       return Optional.of(
           "is an IP address or ends in a numeric label (only DNS names are ordered)");
+    }
+    return Optional.empty();
+  }
+
+  private static boolean roundTrips(String aLabel) {
+    String unicode = IDN.toUnicode(aLabel, IDN.USE_STD3_ASCII_RULES);
+    if (unicode.equals(aLabel)) {
+      return false;
+    }
+    try {
+      return IDN.toASCII(unicode, IDN.USE_STD3_ASCII_RULES).equalsIgnoreCase(aLabel);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  /**
+   * The first control, invisible or bidirectional-control character of {@code s} (Unicode
+   * categories Cc, Cf, Zl, Zp), named: a name that looks like another must not become a certificate
+   * for the other (a zero-width space in {@code ex\u200bample.com} would otherwise be dropped by
+   * IDNA's mapping and give {@code example.com}).
+   */
+  private static Optional<String> invisible(String s) {
+    for (int i = 0; i < s.length(); ) {
+      int cp = s.codePointAt(i);
+      int type = Character.getType(cp);
+      if (type == Character.CONTROL
+          || type == Character.FORMAT
+          || type == Character.LINE_SEPARATOR
+          || type == Character.PARAGRAPH_SEPARATOR) {
+        String name = Character.getName(cp);
+        return Optional.of(
+            String.format(
+                "the %s character U+%04X%s",
+                type == Character.CONTROL ? "control" : "invisible",
+                cp,
+                name == null ? "" : " (" + name + ")"));
+      }
+      i += Character.charCount(cp);
     }
     return Optional.empty();
   }

@@ -1,5 +1,6 @@
 package dev.renewal.order.domain;
 
+import dev.renewal.acme.Text;
 import dev.renewal.events.ChallengeType;
 import dev.renewal.events.KeyType;
 import dev.renewal.events.RenewalRequested;
@@ -65,11 +66,13 @@ public final class RequestValidator {
     try {
       UUID.fromString(request.getRequestId());
     } catch (IllegalArgumentException e) {
-      problems.add("requestId '" + request.getRequestId() + "' is not a UUID");
+      problems.add("requestId '" + Text.escaped(request.getRequestId()) + "' is not a UUID");
     }
     if (key != null && !key.equals(request.getRequestId())) {
       problems.add(
-          "the record key '" + key + "' differs from requestId (the key must be the request id)");
+          "the record key '"
+              + Text.escaped(key)
+              + "' differs from requestId (the key must be the request id)");
     }
     String certName = request.getCertificateName();
     if (certName == null
@@ -77,7 +80,7 @@ public final class RequestValidator {
         || certName.contains("..")) {
       problems.add(
           "certificateName '"
-              + certName
+              + Text.escaped(certName)
               + "' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
     }
     if (request.getChallengeType() == ChallengeType.UNKNOWN) {
@@ -119,7 +122,7 @@ public final class RequestValidator {
           null,
           UNKNOWN_CA_PROFILE,
           "CA profile '"
-              + request.getCaProfile()
+              + Text.escaped(request.getCaProfile())
               + "' is not configured here (configured: "
               + String.join(", ", new TreeSet<>(profiles))
               + ")");

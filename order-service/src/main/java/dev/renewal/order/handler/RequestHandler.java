@@ -5,6 +5,7 @@ import dev.renewal.acme.CaCallFailure;
 import dev.renewal.acme.CaCalls;
 import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.CaProfiles;
+import dev.renewal.acme.Text;
 import dev.renewal.events.OrderPlaced;
 import dev.renewal.events.OrderRecord;
 import dev.renewal.events.OrderRecordState;
@@ -100,7 +101,7 @@ public final class RequestHandler {
     if (!outcome.valid()) {
       LOGGER.info(
           "request invalid: requestId={} problem={} detail={}",
-          raw.getRequestId(),
+          Text.escaped(raw.getRequestId()),
           outcome.problemType(),
           outcome.detail());
       Problem problem =

@@ -88,6 +88,45 @@ class RequestValidatorTest {
             "not a valid DNS name"),
         Arguments.of(
             "single label", with(b -> b.setDnsNames(List.of("localhost"))), "single label"),
+        Arguments.of(
+            "zero-width space",
+            with(b -> b.setDnsNames(List.of("ex\u200bample.com"))),
+            "'ex\\u200bample.com' is not a valid DNS name: it contains the invisible character"
+                + " U+200B (ZERO WIDTH SPACE)"),
+        Arguments.of(
+            "right-to-left override",
+            with(b -> b.setDnsNames(List.of("shop\u202egro.example"))),
+            "invisible character U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+        Arguments.of(
+            "newline, as in a log forging attempt",
+            with(b -> b.setDnsNames(List.of("a.example\nX-Injected: 1"))),
+            "'a.example\\nX-Injected: 1' is not a valid DNS name: it contains the control"
+                + " character U+000A (LINE FEED (LF))"),
+        Arguments.of(
+            "NUL",
+            with(b -> b.setDnsNames(List.of("a\u0000.example"))),
+            "'a\\u0000.example' is not a valid DNS name: it contains the control character"
+                + " U+0000 (NULL)"),
+        Arguments.of(
+            "an A-label that does not decode",
+            with(b -> b.setDnsNames(List.of("xn--a-ecp.example.xn--zz"))),
+            "has an A-label that does not decode to a valid name: 'xn--a-ecp'"),
+        Arguments.of(
+            "a URL",
+            with(b -> b.setDnsNames(List.of("https://evil.example/dir"))),
+            "'https://evil.example/dir' is a URL: give the host name only"),
+        Arguments.of(
+            "a port",
+            with(b -> b.setDnsNames(List.of("example.com:443"))),
+            "'example.com:443' has a port (':443'): give the host name only"),
+        Arguments.of(
+            "a path",
+            with(b -> b.setDnsNames(List.of("example.com/x"))),
+            "'example.com/x' contains '/': give the host name only, without a path"),
+        Arguments.of(
+            "a user",
+            with(b -> b.setDnsNames(List.of("me@example.com"))),
+            "'me@example.com' contains '@'"),
         Arguments.of("empty label", with(b -> b.setDnsNames(List.of("a..example"))), "empty label"),
         Arguments.of(
             "wildcard with HTTP-01",
@@ -139,6 +178,13 @@ class RequestValidatorTest {
     assertThat(outcome.valid()).as(outcome.detail()).isTrue();
     assertThat(outcome.request().getDnsNames())
         .containsExactly("shop.example", "xn--bcher-kva.example", "www.shop.example");
+  }
+
+  @Test
+  void anALabelThatRoundTripsIsAccepted() {
+    DnsNames.Result r = DnsNames.normalize("XN--BCHER-KVA.example");
+    assertThat(r.ok()).as(String.valueOf(r.error())).isTrue();
+    assertThat(r.normalized().name()).isEqualTo("xn--bcher-kva.example");
   }
 
   @Test
