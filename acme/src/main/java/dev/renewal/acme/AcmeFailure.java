@@ -43,6 +43,27 @@ public record AcmeFailure(Kind kind, Optional<Instant> retryAfter, Problem probl
   public static final String INTERNAL = "urn:renewal:problem:internal";
 
   public static AcmeFailure classify(Throwable error) {
+    AcmeFailure failure = classifyCause(error);
+    if (failure.kind() == Kind.TRANSIENT && failure.retryAfter().isEmpty()) {
+      // A 5xx's Retry-After, which acme4j drops (ServerErrorRetryAfter): honoured as on a 429.
+      Optional<Instant> told = serverRetryAfter(error);
+      if (told.isPresent()) {
+        return new AcmeFailure(failure.kind(), told, failure.problem());
+      }
+    }
+    return failure;
+  }
+
+  private static Optional<Instant> serverRetryAfter(Throwable error) {
+    for (Throwable e = error; e != null; e = e.getCause() == e ? null : e.getCause()) {
+      if (e instanceof CaCallFailure c && c.serverRetryAfter().isPresent()) {
+        return c.serverRetryAfter();
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static AcmeFailure classifyCause(Throwable error) {
     Throwable e = error;
     // acme4j's AcmeProtocolException (an answer that breaks the protocol: a bad Retry-After, a
     // body cut off, HTML where JSON was due) is a RuntimeException thrown with a cause, the parse

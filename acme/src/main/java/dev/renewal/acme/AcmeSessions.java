@@ -61,7 +61,7 @@ public final class AcmeSessions {
                 if (ssl != null) {
                   builder.sslContext(ssl);
                 }
-                return builder.build();
+                return new ServerErrorRetryAfter(builder.build());
               }
             });
     session.networkSettings().setTimeout(profile.httpTimeout());

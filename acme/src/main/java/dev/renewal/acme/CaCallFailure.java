@@ -3,6 +3,8 @@ package dev.renewal.acme;
 import java.net.MalformedURLException;
 import java.net.URI;
 import java.net.URL;
+import java.time.Instant;
+import java.util.Optional;
 import org.shredzone.acme4j.exception.AcmeException;
 
 /**
@@ -14,14 +16,31 @@ import org.shredzone.acme4j.exception.AcmeException;
 public class CaCallFailure extends RuntimeException {
   private static final long serialVersionUID = 1L;
   private final transient AcmeFailure failure;
+  private final transient Optional<Instant> serverRetryAfter;
 
+  /** Wraps what acme4j threw, on the thread that made the call. */
   public CaCallFailure(AcmeException cause) {
-    this(cause.getMessage(), cause, null);
+    super(cause.getMessage(), cause);
+    this.failure = null;
+    this.serverRetryAfter = ServerErrorRetryAfter.take();
   }
 
   protected CaCallFailure(String message, Throwable cause, AcmeFailure failure) {
     super(message, cause);
     this.failure = failure;
+    this.serverRetryAfter = Optional.empty();
+  }
+
+  /** For a failure of a step that names it (the account step), on the thread of the call. */
+  protected CaCallFailure(String message, Throwable cause) {
+    super(message, cause);
+    this.failure = null;
+    this.serverRetryAfter = ServerErrorRetryAfter.take();
+  }
+
+  /** The Retry-After of the 5xx answer that failed the call, which acme4j does not report. */
+  Optional<Instant> serverRetryAfter() {
+    return serverRetryAfter;
   }
 
   /** The call gave up with {@code failure}: it was terminal, or the retry budget is spent. */

@@ -8,6 +8,7 @@ import dev.renewal.acme.CaProfiles;
 import dev.renewal.challenge.ChallengeServiceApp;
 import dev.renewal.challenge.dns.ChalltestsrvDnsProvider;
 import dev.renewal.config.Settings;
+import dev.renewal.events.AcmeStatus;
 import dev.renewal.events.AuthorizationObserved;
 import dev.renewal.events.AuthorizationReconciled;
 import dev.renewal.events.CertificateIssued;
@@ -522,6 +523,49 @@ class AcmeQuirksIT {
     CertificateIssued issued = await(fx.topics().certificateIssued, 1).get(0).value();
     assertThat(issued.getRequestId()).isEqualTo(id);
     assertThat(all(fx.topics().renewalFailed)).isEmpty();
+  }
+
+  @Test
+  void anAuthorizationStatusRfc8555DoesNotDefineIsObservedAsUnknownWithTheCasTextAndPolledOn()
+      throws Exception {
+    FaultyAcmeProxy proxy =
+        fx.keep(FaultyAcmeProxy.start(fx.pebble("pebble"), fx.dir().resolve("proxy")))
+            .replace(FaultyAcmeProxy.authorizationStatusAfterTrigger("deferred", 2));
+    pipeline(settings(fx.pebble("pebble"), proxy));
+    String id = fx.publish(ChallengeType.HTTP_01, "deferred.example");
+    assertThat(await(fx.topics().certificateIssued, 1).get(0).value().getRequestId()).isEqualTo(id);
+    assertThat(all(fx.topics().authorizationObserved))
+        .filteredOn(o -> o.getStatus() == AcmeStatus.UNKNOWN)
+        .extracting(AuthorizationObserved::getRawStatus)
+        .containsExactly("deferred");
+  }
+
+  @Test
+  void aServiceUnavailableWithRetryAfterIsRetriedWhenTheCaSaidNotAtOurOwnBackOff()
+      throws Exception {
+    List<Long> newOrders = java.util.Collections.synchronizedList(new ArrayList<>());
+    FaultyAcmeProxy proxy =
+        fx.keep(FaultyAcmeProxy.start(fx.pebble("pebble"), fx.dir().resolve("proxy")))
+            .intercept(
+                request -> {
+                  if (!request.method().equals("POST") || !request.path().equals("/order-plz")) {
+                    return null;
+                  }
+                  newOrders.add(System.nanoTime());
+                  return newOrders.size() > 1
+                      ? null
+                      : new FaultyAcmeProxy.Reply(
+                          503,
+                          Map.of("Content-Type", "text/html", "Retry-After", "3"),
+                          "<html><body>down for maintenance</body></html>");
+                });
+    pipeline(settings(fx.pebble("pebble"), proxy));
+    fx.publish(ChallengeType.HTTP_01, "maintenance.example");
+    assertThat(await(fx.topics().certificateIssued, 1)).hasSize(1);
+    assertThat(newOrders).hasSize(2);
+    // Our own first back-off is 250-500 ms; the CA said 3 s.
+    assertThat(Duration.ofNanos(newOrders.get(1) - newOrders.get(0)))
+        .isGreaterThanOrEqualTo(Duration.ofMillis(2800));
   }
 
   /** Runs a `renewal` operator command; its exit code, output and errors. */

@@ -10,6 +10,6 @@ public final class AccountFailure extends CaCallFailure {
   private static final long serialVersionUID = 1L;
 
   public AccountFailure(Throwable cause) {
-    super("the ACME account could not be created or used: " + cause.getMessage(), cause, null);
+    super("the ACME account could not be created or used: " + cause.getMessage(), cause);
   }
 }

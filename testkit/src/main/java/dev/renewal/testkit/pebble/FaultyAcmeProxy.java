@@ -213,6 +213,38 @@ public final class FaultyAcmeProxy implements AutoCloseable {
   }
 
   /**
+   * The first {@code reads} reads of each authorization after its challenge was triggered report
+   * {@code status} (a value RFC 8555 does not define, such as {@code deferred}), the challenge
+   * still {@code processing}.
+   */
+  public static Replacer authorizationStatusAfterTrigger(String status, int reads) {
+    Map<String, Integer> seen = new java.util.concurrent.ConcurrentHashMap<>();
+    Set<String> triggered = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    return exchange -> {
+      if (exchange.isChallengeTrigger()) {
+        triggered.add(exchange.path());
+        return null;
+      }
+      if (!exchange.isAuthorizationRead() || exchange.status() != 200) {
+        return null;
+      }
+      ObjectNode body = (ObjectNode) JSON.readTree(exchange.body());
+      boolean afterTrigger = false;
+      for (JsonNode c : body.withArray("challenges")) {
+        if (triggered.contains(URI.create(c.path("url").asText()).getPath())) {
+          afterTrigger = true;
+          ((ObjectNode) c).put("status", "processing");
+        }
+      }
+      if (!afterTrigger || seen.merge(exchange.path(), 1, Integer::sum) > reads) {
+        return null;
+      }
+      body.put("status", status);
+      return new Reply(200, Map.of(), body.toString());
+    };
+  }
+
+  /**
    * ACME-QUIRKS case 2: for {@code duration} after a challenge is triggered, its authorization
    * reads as pending with the challenge {@code processing}, carrying an {@code error}, and a {@code
    * Retry-After: 1}.
