@@ -120,12 +120,23 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   static String now(List<EventLog.Entry> timeline) {
-    Optional<Object> last =
+    // As the status view decides: the latest attempt; within it, a certificate outweighs any
+    // failure reported around it, and of several failures the last one stands.
+    int attempt = timeline.stream().mapToInt(e -> attemptOf(e.event())).max().orElse(1);
+    Optional<Object> issued =
         timeline.stream()
             .map(EventLog.Entry::event)
-            .filter(e -> e instanceof CertificateIssued || e instanceof RenewalFailed)
-            .reduce((a, b) -> b)
+            .filter(e -> e instanceof CertificateIssued c && c.getAttempt() == attempt)
+            .findFirst()
             .map(Object.class::cast);
+    Optional<Object> last =
+        issued.isPresent()
+            ? issued
+            : timeline.stream()
+                .map(EventLog.Entry::event)
+                .filter(e -> e instanceof RenewalFailed && attemptOf(e) == attempt)
+                .reduce((a, b) -> b)
+                .map(Object.class::cast);
     if (last.isPresent() && last.get() instanceof CertificateIssued c) {
       return "issued, serial " + c.getSerialNumber() + ", valid until " + c.getNotAfter();
     }
@@ -199,21 +210,38 @@ final class StatusCommand implements Callable<Integer> {
 
   private static int summary(EventLog log, PrintWriter out) {
     Map<String, String> state = new LinkedHashMap<>();
+    Map<String, List<EventLog.Entry>> byRequest = new LinkedHashMap<>();
     for (EventLog.Entry e : log.all()) {
-      String kind = e.event().getSchema().getName();
-      String current = state.get(e.requestId());
-      if (kind.equals("CertificateIssued") || kind.equals("RenewalFailed")) {
-        state.put(e.requestId(), kind.equals("CertificateIssued") ? "issued" : "failed");
-      } else if (!"issued".equals(current) && !"failed".equals(current)) {
-        state.put(e.requestId(), "in flight (" + kind + ")");
-      }
+      byRequest.computeIfAbsent(e.requestId(), k -> new java.util.ArrayList<>()).add(e);
     }
+    byRequest.forEach(
+        (id, timeline) -> {
+          String now = now(timeline);
+          String kind = timeline.get(timeline.size() - 1).event().getSchema().getName();
+          state.put(
+              id,
+              now.startsWith("issued")
+                  ? "issued"
+                  : now.startsWith("failed") ? "failed" : "in flight (" + kind + ")");
+        });
     Map<String, Integer> counts = new LinkedHashMap<>();
     state.values().forEach(v -> counts.merge(v, 1, Integer::sum));
     out.printf("requests %d%n", state.size());
     counts.forEach((k, v) -> out.printf("  %-40s %d%n", k, v));
     out.flush();
     return 0;
+  }
+
+  /** The attempt an event belongs to (1 when it does not say). */
+  static int attemptOf(org.apache.avro.generic.GenericRecord event) {
+    if (event instanceof CertificateIssued c) {
+      return c.getAttempt();
+    }
+    if (event instanceof RenewalRequested r) {
+      return r.getAttempt();
+    }
+    Object request = event.getSchema().getField("request") == null ? null : event.get("request");
+    return request instanceof RenewalRequested r ? r.getAttempt() : 1;
   }
 
   static Duration duration(String text) {

@@ -192,7 +192,10 @@ public final class FinalizeServiceApp implements AutoCloseable {
             new ConsumerLoop.Callbacks<>(
                 handler::handle,
                 partitions -> handler.resume(records.load(partitions)),
-                records::unload,
+                partitions -> {
+                  handler.cancel(partitions);
+                  records.unload(partitions);
+                },
                 () -> metrics.count("records.dead.lettered")));
     MetricsEndpoint endpoint = MetricsEndpoint.startUnlessDisabled(metrics, metricsAt);
     if (workerEnabled) {

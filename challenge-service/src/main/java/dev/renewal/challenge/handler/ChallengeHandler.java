@@ -25,6 +25,7 @@ import dev.renewal.events.Stage;
 import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.topics.CompactedStore;
 import dev.renewal.topics.Publisher;
+import dev.renewal.topics.Topic;
 import dev.renewal.topics.Topics;
 import java.time.Clock;
 import java.time.Duration;
@@ -36,8 +37,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
@@ -76,7 +79,15 @@ public final class ChallengeHandler {
   /** When each active order was placed (from its OrderPlaced; unknown after a restart). */
   private final Map<String, Instant> placedAt = new ConcurrentHashMap<>();
 
-  private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
+  /**
+   * Which flow owns each request's work here: a generation per start or resume. A partition revoked
+   * drops its requests' entries; a flow whose generation is no longer the owner's emits nothing,
+   * writes nothing and removes no response from then on, so that a late step of a revoked flow
+   * cannot undo what the partition's next owner (perhaps this instance again) is doing.
+   */
+  private final Map<String, Long> owners = new ConcurrentHashMap<>();
+
+  private final AtomicLong generations = new AtomicLong();
 
   /**
    * Triggers that failed, by authorization URL, until the authorization is read again and decides
@@ -161,7 +172,7 @@ public final class ChallengeHandler {
             .setAuthorizations(works)
             .setUpdatedAt(clock.instant())
             .build();
-    cancelled.remove(requestId);
+    long gen = own(requestId);
     return write(requestId, r -> record)
         .thenRun(
             () -> {
@@ -170,7 +181,7 @@ public final class ChallengeHandler {
                   requestId,
                   works.size(),
                   placed.getRequest().getChallengeType());
-              works.forEach(w -> start(requestId, w.getAuthorizationUrl()));
+              works.forEach(w -> start(requestId, w.getAuthorizationUrl(), gen));
             });
   }
 
@@ -178,7 +189,7 @@ public final class ChallengeHandler {
   public void resume(Map<String, ChallengeRecord> loaded) {
     loaded.forEach(
         (requestId, record) -> {
-          cancelled.remove(requestId);
+          long gen = own(requestId);
           for (AuthorizationWork w : record.getAuthorizations()) {
             if (w.getState() != AuthorizationWorkState.DONE) {
               metrics.count("authorizations.resumed");
@@ -187,7 +198,7 @@ public final class ChallengeHandler {
                   requestId,
                   w.getAuthorizationUrl(),
                   w.getState());
-              start(requestId, w.getAuthorizationUrl());
+              start(requestId, w.getAuthorizationUrl(), gen);
             }
           }
         });
@@ -195,15 +206,30 @@ public final class ChallengeHandler {
 
   /** Stops the work of requests in partitions this instance no longer owns. */
   public void cancel(Collection<Integer> partitions) {
-    for (String requestId : List.copyOf(active)) {
+    for (String requestId : List.copyOf(owners.keySet())) {
       if (partitions.contains(records.partitionOf(requestId))) {
-        cancelled.add(requestId);
+        owners.remove(requestId);
+        active.remove(requestId);
+        placedAt.remove(requestId);
       }
     }
   }
 
-  /** The record, this authorization's work, its profile. */
-  private record Context(ChallengeRecord record, AuthorizationWork work, CaProfile profile) {
+  private long own(String requestId) {
+    long gen = generations.incrementAndGet();
+    owners.put(requestId, gen);
+    return gen;
+  }
+
+  /** Whether {@code c}'s flow still owns its request's work here. */
+  private boolean owns(Context c) {
+    Long owner = owners.get(c.requestId());
+    return owner != null && owner == c.gen();
+  }
+
+  /** The record, this authorization's work, its profile, and the flow's generation. */
+  private record Context(
+      ChallengeRecord record, AuthorizationWork work, CaProfile profile, long gen) {
     String requestId() {
       return record.getRequestId();
     }
@@ -217,9 +243,10 @@ public final class ChallengeHandler {
     }
   }
 
-  /** The authorization's current context, or empty once its request is cancelled here. */
-  private Optional<Context> context(String requestId, String authzUrl) {
-    if (cancelled.contains(requestId)) {
+  /** The authorization's current context, or empty once flow {@code gen} no longer owns it. */
+  private Optional<Context> context(String requestId, String authzUrl, long gen) {
+    Long owner = owners.get(requestId);
+    if (owner == null || owner != gen) {
       return Optional.empty();
     }
     return records
@@ -232,17 +259,26 @@ public final class ChallengeHandler {
                     .map(
                         w ->
                             new Context(
-                                r, w, profiles.get(r.getRequest().getCaProfile()).orElseThrow())));
+                                r,
+                                w,
+                                profiles.get(r.getRequest().getCaProfile()).orElseThrow(),
+                                gen)));
   }
 
-  private void start(String requestId, String authzUrl) {
-    then(
-        requestId, authzUrl, c -> AuthorizationStep.start(c.work(), clock.instant(), c.deadline()));
+  private void start(String requestId, String authzUrl, long gen) {
+    context(requestId, authzUrl, gen)
+        .ifPresent(
+            c ->
+                apply(
+                    c,
+                    AuthorizationStep.start(c.work(), clock.instant(), c.deadline()),
+                    NO_CHANGE));
   }
 
-  /** Asks the step with the current context, then applies its action. */
-  private void then(String requestId, String authzUrl, Function<Context, Action> step) {
-    context(requestId, authzUrl).ifPresent(c -> apply(c, step.apply(c), NO_CHANGE));
+  /** Asks the step with {@code c}'s current context (if its flow still owns it), then applies. */
+  private void then(Context c, Function<Context, Action> step) {
+    context(c.requestId(), c.url(), c.gen())
+        .ifPresent(now -> apply(now, step.apply(now), NO_CHANGE));
   }
 
   /**
@@ -268,8 +304,7 @@ public final class ChallengeHandler {
           .thenRun(
               () ->
                   then(
-                      c.requestId(),
-                      c.url(),
+                      c,
                       now ->
                           AuthorizationStep.afterAlreadyTriggered(
                               now.work(), clock.instant(), now.deadline())));
@@ -296,7 +331,8 @@ public final class ChallengeHandler {
                 failAndFinish(c, CaCallFailure.of(error).failure());
                 return;
               }
-              context(c.requestId(), c.url()).ifPresent(now -> observed(now, view, read.poll()));
+              context(c.requestId(), c.url(), c.gen())
+                  .ifPresent(now -> observed(now, view, read.poll()));
             });
   }
 
@@ -329,9 +365,9 @@ public final class ChallengeHandler {
     List<CompletableFuture<?>> sends = new ArrayList<>();
     if (seen.authorizationChanged()) {
       sends.add(
-          publisher.send(
+          send(
+              c,
               topics.authorizationObserved,
-              c.requestId(),
               ChallengeEvents.authorization(
                   c.record(), c.work(), view, seen.reused(), clock.instant())));
       metrics.count(
@@ -343,9 +379,9 @@ public final class ChallengeHandler {
     }
     if (seen.challengeChanged()) {
       sends.add(
-          publisher.send(
+          send(
+              c,
               topics.challengeObserved,
-              c.requestId(),
               ChallengeEvents.challenge(
                   c.record(),
                   c.work(),
@@ -377,16 +413,18 @@ public final class ChallengeHandler {
                 removeAndFinish(c, NO_CHANGE);
                 return;
               }
-              trigger(c.requestId(), c.url(), challenge.url());
+              trigger(c, challenge.url());
             });
   }
 
-  private void trigger(String requestId, String authzUrl, String challengeUrl) {
-    Optional<Context> ctx = context(requestId, authzUrl);
+  private void trigger(Context before, String challengeUrl) {
+    Optional<Context> ctx = context(before.requestId(), before.url(), before.gen());
     if (ctx.isEmpty()) {
       return;
     }
     Context c = ctx.get();
+    String requestId = c.requestId();
+    String authzUrl = c.url();
     metrics.count("challenges.triggered");
     ca.once(c.profile(), () -> gateway.trigger(c.profile(), challengeUrl, type(c)))
         .whenComplete(
@@ -404,10 +442,9 @@ public final class ChallengeHandler {
                     authzUrl,
                     challenge.error().map(Problem::getDetail).orElse(null));
               }
-              publisher
-                  .send(
+              send(
+                      c,
                       topics.challengeObserved,
-                      requestId,
                       ChallengeEvents.challenge(
                           c.record(),
                           c.work(),
@@ -418,8 +455,7 @@ public final class ChallengeHandler {
                   .thenRun(
                       () ->
                           then(
-                              requestId,
-                              authzUrl,
+                              c,
                               now ->
                                   AuthorizationStep.afterTrigger(
                                       now.work(), clock.instant(), now.deadline(), poll)));
@@ -462,7 +498,7 @@ public final class ChallengeHandler {
         failure.problem().getType(),
         delay.toMillis());
     Duration wait = delay;
-    then(c.requestId(), c.url(), again -> new AuthorizationStep.Read(wait, 0));
+    then(c, again -> new AuthorizationStep.Read(wait, 0));
   }
 
   private void timedOut(Context c, Problem problem, UnaryOperator<AuthorizationWork> seen) {
@@ -472,21 +508,24 @@ public final class ChallengeHandler {
         c.url(),
         c.deadline());
     AuthorizationWork last = seen.apply(c.work());
-    publisher
-        .send(
+    send(
+            c,
             topics.authorizationObserved,
-            c.requestId(),
             ChallengeEvents.timedOut(c.record(), last, problem, clock.instant()))
         .thenRun(() -> removeAndFinish(c, seen));
   }
 
   /** A CA call gave up: the failure of the challenge stage, then the response removed. */
   private void failAndFinish(Context c, AcmeFailure failure) {
-    ca.fail(c.record().getRequest(), Stage.CHALLENGE, failure, c.record().getOrderUrl(), c.url());
+    fail(c, failure.problem(), failure.kind().retryable());
     removeAndFinish(c, NO_CHANGE);
   }
 
+  /** The challenge stage's failure, unless this flow no longer owns the request. */
   private void fail(Context c, Problem problem, boolean retryable) {
+    if (!owns(c)) {
+      return;
+    }
     ca.fail(
         c.record().getRequest(),
         Stage.CHALLENGE,
@@ -498,8 +537,21 @@ public final class ChallengeHandler {
 
   /** Removes the served response (as now recorded), then marks the work done with {@code seen}. */
   private void removeAndFinish(Context c, UnaryOperator<AuthorizationWork> seen) {
-    context(c.requestId(), c.url())
+    context(c.requestId(), c.url(), c.gen())
         .ifPresent(now -> responses.remove(now.work()).thenRun(() -> finish(now, seen)));
+  }
+
+  /** Sends {@code event} for {@code c}'s request, unless its flow no longer owns it. */
+  private <V> CompletableFuture<Void> send(Context c, Topic<String, V> topic, V event) {
+    if (!owns(c)) {
+      return CompletableFuture.failedFuture(revoked(c));
+    }
+    return publisher.send(topic, c.requestId(), event).thenRun(() -> {});
+  }
+
+  private static CancellationException revoked(Context c) {
+    return new CancellationException(
+        "the work of request " + c.requestId() + " moved away from this flow");
   }
 
   private void finish(Context c, UnaryOperator<AuthorizationWork> seen) {
@@ -514,6 +566,7 @@ public final class ChallengeHandler {
               if (all) {
                 active.remove(c.requestId());
                 placedAt.remove(c.requestId());
+                owners.remove(c.requestId(), c.gen());
                 LOGGER.info(
                     "every authorization of the order is terminal: requestId={}", c.requestId());
               }
@@ -528,9 +581,16 @@ public final class ChallengeHandler {
     if (change == NO_CHANGE) {
       return CompletableFuture.completedFuture(null);
     }
+    if (!owns(c)) {
+      return CompletableFuture.failedFuture(revoked(c));
+    }
     return write(
         c.requestId(),
         r -> {
+          if (r == null || !owns(c)) {
+            // Unloaded with its partition since the check above: written by the next owner only.
+            throw revoked(c);
+          }
           List<AuthorizationWork> works = new ArrayList<>();
           for (AuthorizationWork w : r.getAuthorizations()) {
             works.add(w.getAuthorizationUrl().equals(c.url()) ? change.apply(w) : w);

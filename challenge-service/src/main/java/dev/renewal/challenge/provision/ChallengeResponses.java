@@ -1,5 +1,6 @@
 package dev.renewal.challenge.provision;
 
+import dev.renewal.acme.Text;
 import dev.renewal.challenge.dns.DnsProvider;
 import dev.renewal.challenge.dns.TxtLookup;
 import dev.renewal.challenge.domain.ChallengeView;
@@ -29,6 +30,9 @@ public final class ChallengeResponses implements Provisioner {
 
   /** Problem type: our own responder did not serve the token in time. */
   public static final String SELF_CHECK_FAILED = "urn:renewal:problem:self-check-failed";
+
+  /** Problem type: the HTTP-01 key authorization could not be written to the shared topic. */
+  public static final String HTTP01_PUBLISH_FAILED = "urn:renewal:problem:http01-publish";
 
   /** Problem type: the DNS-01 record did not become visible in time, or could not be written. */
   public static final String DNS_FAILED = "urn:renewal:problem:dns";
@@ -61,36 +65,53 @@ public final class ChallengeResponses implements Provisioner {
   @Override
   public CompletableFuture<Optional<Problem>> provision(
       ChallengeType type, ChallengeView challenge) {
-    CompletableFuture<Optional<Problem>> served;
     if (type == ChallengeType.DNS_01) {
       String name = challenge.recordName().orElseThrow();
-      served =
-          CompletableFuture.runAsync(() -> dns.present(name, challenge.response()), dnsWorkers)
-              .thenCompose(v -> awaitTxt(name, challenge.response()));
-    } else {
-      served =
-          http01
-              .publish(challenge.token(), challenge.response())
-              .thenCompose(v -> selfCheck.await(challenge.token(), challenge.response()))
-              .thenApply(
-                  ok ->
-                      ok
-                          ? Optional.empty()
-                          : Optional.of(
-                              RenewalFailures.problem(
-                                  SELF_CHECK_FAILED,
-                                  "this instance's HTTP-01 responder did not serve token "
-                                      + challenge.token()
-                                      + " within the self-check timeout")));
+      return CompletableFuture.runAsync(() -> dns.present(name, challenge.response()), dnsWorkers)
+          .thenCompose(v -> awaitTxt(name, challenge.response()))
+          .exceptionally(
+              e ->
+                  Optional.of(
+                      RenewalFailures.problem(
+                          DNS_FAILED,
+                          "the TXT record "
+                              + Text.escaped(name)
+                              + " could not be written: "
+                              + Text.escaped(cause(e).toString()))));
     }
-    return served.exceptionally(
-        e -> {
-          Throwable cause =
-              e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-          return Optional.of(
-              RenewalFailures.problem(
-                  DNS_FAILED, "provisioning the challenge response failed: " + cause.getMessage()));
-        });
+    return http01
+        .publish(challenge.token(), challenge.response())
+        .handle(
+            (v, e) ->
+                e == null
+                    ? selfCheck(challenge)
+                    : CompletableFuture.completedFuture(
+                        Optional.of(
+                            RenewalFailures.problem(
+                                HTTP01_PUBLISH_FAILED,
+                                "the key authorization could not be published to the shared"
+                                    + " topic: "
+                                    + Text.escaped(cause(e).toString())))))
+        .thenCompose(f -> f);
+  }
+
+  private CompletableFuture<Optional<Problem>> selfCheck(ChallengeView challenge) {
+    return selfCheck
+        .await(challenge.token(), challenge.response())
+        .thenApply(
+            ok ->
+                ok
+                    ? Optional.empty()
+                    : Optional.of(
+                        RenewalFailures.problem(
+                            SELF_CHECK_FAILED,
+                            "this instance's HTTP-01 responder did not serve token "
+                                + challenge.token()
+                                + " within the self-check timeout")));
+  }
+
+  private static Throwable cause(Throwable e) {
+    return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
   }
 
   @Override

@@ -137,10 +137,18 @@ class ChallengeHandlerTest {
     final List<String> removed = Collections.synchronizedList(new ArrayList<>());
     volatile Optional<Problem> problem = Optional.empty();
 
+    /** When set, the first provisioning completes only with it. */
+    volatile CompletableFuture<Optional<Problem>> firstGate;
+
     @Override
     public CompletableFuture<Optional<Problem>> provision(
         ChallengeType type, ChallengeView challenge) {
       provisioned.add(challenge.token());
+      CompletableFuture<Optional<Problem>> gate = firstGate;
+      if (gate != null) {
+        firstGate = null;
+        return gate;
+      }
       return CompletableFuture.completedFuture(problem);
     }
 
@@ -433,6 +441,38 @@ class ChallengeHandlerTest {
     assertThat(ca.calls).containsExactly("fetch", "trigger", "fetch");
     assertThat(responses.provisioned).containsExactly("tok7");
     assertThat(failures()).isEmpty();
+  }
+
+  @Test
+  void workRevokedInFlightDoesNothingAfterwardsWhileTheNextOwnerFinishesIt() throws Exception {
+    // The partition is revoked while a provisioning is in flight, and comes straight back.
+    CompletableFuture<Optional<Problem>> oldFlow = new CompletableFuture<>();
+    responses.firstGate = oldFlow;
+    ca.fetched(AcmeStatus.PENDING, AcmeStatus.PENDING);
+    ChallengeHandler handler = handler();
+    handler.handle(ID, placed()).get(5, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(5)).until(() -> responses.provisioned.size() == 1);
+    ChallengeRecord recorded = records.get(ID).orElseThrow();
+    int partition = records.partitionOf(ID);
+    handler.cancel(List.of(partition));
+    records.unload(List.of(partition));
+    records.put(ID, recorded).get();
+
+    ca.fetched(AcmeStatus.PENDING, AcmeStatus.PENDING)
+        .triggered(AcmeStatus.PROCESSING)
+        .fetched(AcmeStatus.VALID, AcmeStatus.VALID);
+    handler.resume(Map.of(ID, recorded));
+    awaitDone();
+    // The old flow's provisioning ends late, and badly: it must neither fail the request nor
+    // remove the response the new flow served.
+    oldFlow.complete(
+        Optional.of(RenewalFailures.problem(ChallengeResponses.SELF_CHECK_FAILED, "too late")));
+    Thread.sleep(200);
+
+    assertThat(ca.calls).containsExactly("fetch", "fetch", "trigger", "fetch");
+    assertThat(failures()).isEmpty();
+    assertThat(responses.removed).containsExactly("tok7");
+    assertThat(work().getState()).isEqualTo(AuthorizationWorkState.DONE);
   }
 
   @Test

@@ -71,6 +71,16 @@ public final class FinalizeHandler {
   /** Finalizes that failed, by request id, until the order is read again and decides. */
   private final Map<String, FinalizeTries> finalizeTries = new ConcurrentHashMap<>();
 
+  /**
+   * Which flow owns each order here: a generation per start or resume; a revoked partition drops
+   * its orders, and a flow no longer the owner does nothing more (its partition's next owner, maybe
+   * this instance again, resumes from the record).
+   */
+  private final Map<String, Long> owners = new ConcurrentHashMap<>();
+
+  private final java.util.concurrent.atomic.AtomicLong generations =
+      new java.util.concurrent.atomic.AtomicLong();
+
   /** Orders being finalized now (recorded, not yet done). */
   private final java.util.Set<String> working = ConcurrentHashMap.newKeySet();
 
@@ -140,7 +150,8 @@ public final class FinalizeHandler {
             .setUpdatedAt(clock.instant())
             .build();
     working.add(id);
-    return records.put(id, record).thenRun(() -> step(id, 1));
+    long gen = own(id);
+    return records.put(id, record).thenRun(() -> step(id, gen, 1));
   }
 
   /** Resumes every order of {@code loaded} that is not done. */
@@ -150,17 +161,36 @@ public final class FinalizeHandler {
           if (r.getState() != FinalizeState.DONE) {
             count("orders.resumed");
             working.add(id);
+            long gen = own(id);
             LOGGER.info(
                 "resuming finalization: requestId={} order={} state={}",
                 id,
                 r.getOrderUrl(),
                 r.getState());
-            step(id, 1);
+            step(id, gen, 1);
           }
         });
   }
 
-  private record Context(FinalizeRecord record, CaProfile profile) {
+  /** Stops the work of orders in partitions this instance no longer owns. */
+  public void cancel(java.util.Collection<Integer> partitions) {
+    for (String id : java.util.List.copyOf(owners.keySet())) {
+      if (partitions.contains(records.partitionOf(id))) {
+        owners.remove(id);
+        working.remove(id);
+        finalizeTries.remove(id);
+      }
+    }
+  }
+
+  private long own(String id) {
+    long gen = generations.incrementAndGet();
+    owners.put(id, gen);
+    return gen;
+  }
+
+  /** The record, its profile, and the generation of the flow working on it. */
+  private record Context(FinalizeRecord record, CaProfile profile, long gen) {
     String id() {
       return record.getRequestId();
     }
@@ -170,7 +200,12 @@ public final class FinalizeHandler {
     }
   }
 
-  private Optional<Context> context(String id) {
+  /** The order's current context, or empty once flow {@code gen} no longer owns it. */
+  private Optional<Context> context(String id, long gen) {
+    Long owner = owners.get(id);
+    if (owner == null || owner != gen) {
+      return Optional.empty();
+    }
     return records
         .get(id)
         .filter(r -> r.getState() != FinalizeState.DONE)
@@ -180,18 +215,19 @@ public final class FinalizeHandler {
                     r,
                     profiles
                         .get(r.getReady().getPlaced().getRequest().getCaProfile())
-                        .orElseThrow()));
+                        .orElseThrow(),
+                    gen));
   }
 
-  private void step(String id, int pollNumber) {
-    Optional<Context> ctx = context(id);
+  private void step(String id, long gen, int pollNumber) {
+    Optional<Context> ctx = context(id, gen);
     if (ctx.isEmpty()) {
       return;
     }
     Context c = ctx.get();
     if (clock.instant().isAfter(c.record().getDeadline())) {
       fail(
-          c.record().getReady(),
+          c,
           problem(
               "urn:renewal:problem:order-timeout",
               "the order was not valid by its deadline " + c.record().getDeadline()),
@@ -212,31 +248,38 @@ public final class FinalizeHandler {
             Optional.ofNullable(finalizeTries.get(c.id())).flatMap(FinalizeTries::refused);
         if (refused.isPresent()) {
           // Refused, and read again still ready: the refusal stands.
-          fail(c.record().getReady(), refused.get(), false);
+          fail(c, refused.get(), false);
         } else {
           finalizeOrder(c);
         }
       }
       case INVALID ->
           fail(
-              c.record().getReady(),
+              c,
               view.error()
                   .orElse(
                       problem(
                           "urn:renewal:problem:order-invalid", "the CA marked the order invalid")),
               false);
       default ->
-          later(c.id(), poll.next(pollNumber, view.retryAfter(), clock.instant()), pollNumber + 1);
+          later(c, poll.next(pollNumber, view.retryAfter(), clock.instant()), pollNumber + 1);
     }
   }
 
   /** Steps again after {@code delay}: a scheduled task, no CA slot or thread held meanwhile. */
-  private void later(String id, Duration delay, int pollNumber) {
-    if (context(id).isEmpty()) {
+  private void later(Context c, Duration delay, int pollNumber) {
+    if (!owns(c)) {
       return;
     }
     count("orders.polled");
-    scheduler.schedule(() -> step(id, pollNumber), delay.toMillis(), TimeUnit.MILLISECONDS);
+    scheduler.schedule(
+        () -> step(c.id(), c.gen(), pollNumber), delay.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Whether {@code c}'s flow still owns its order here. */
+  private boolean owns(Context c) {
+    Long owner = owners.get(c.id());
+    return owner != null && owner == c.gen();
   }
 
   private void finalizeOrder(Context c) {
@@ -281,7 +324,7 @@ public final class FinalizeHandler {
               count("orders.finalized");
               LOGGER.info(
                   "order finalized: requestId={} order={}", c.id(), c.record().getOrderUrl());
-              later(c.id(), poll.initial(), 1);
+              later(c, poll.initial(), 1);
             });
   }
 
@@ -292,7 +335,7 @@ public final class FinalizeHandler {
     if (failure.problem().getType().endsWith(":orderNotReady")) {
       // RFC 8555 section 7.4: the order is not ready yet; poll it until it is (case 4).
       count("finalize.order.not.ready");
-      later(c.id(), poll.initial(), 1);
+      later(c, poll.initial(), 1);
       return;
     }
     Instant now = clock.instant();
@@ -310,7 +353,7 @@ public final class FinalizeHandler {
               .retry()
               .nextDelay(tries.attempts(), failure.retryAfter(), tries.started(), now);
       if (next.isEmpty()) {
-        fail(c.record().getReady(), failure.problem(), true);
+        fail(c, failure.problem(), true);
         return;
       }
       delay = next.get();
@@ -323,7 +366,7 @@ public final class FinalizeHandler {
         failure.kind(),
         failure.problem().getType(),
         delay.toMillis());
-    later(c.id(), delay, 1);
+    later(c, delay, 1);
   }
 
   private static byte[] csrDer(String pem) {
@@ -339,6 +382,9 @@ public final class FinalizeHandler {
   }
 
   private void issue(Context c, IssuedCertificate cert) {
+    if (!owns(c)) {
+      return;
+    }
     RenewalRequested request = c.request();
     String keyRef = c.record().getKeyRef();
     Path folder =
@@ -385,6 +431,7 @@ public final class FinalizeHandler {
               finalizeTries.remove(c.id());
               count("certificates.issued");
               working.remove(c.id());
+              owners.remove(c.id(), c.gen());
               OrderReady ready = c.record().getReady();
               metrics.stageLatency("finalize", ready.getOccurredAt(), issued.getOccurredAt());
               metrics.stageLatency("end_to_end", request.getOccurredAt(), issued.getOccurredAt());
@@ -411,11 +458,18 @@ public final class FinalizeHandler {
               if (failure.problem().getType().endsWith(":orderNotReady")) {
                 // RFC 8555 section 7.4: the order is not ready yet; poll it until it is (case 4).
                 count("finalize.order.not.ready");
-                later(c.id(), poll.initial(), 1);
+                later(c, poll.initial(), 1);
                 return;
               }
-              fail(c.record().getReady(), failure.problem(), failure.kind().retryable());
+              fail(c, failure.problem(), failure.kind().retryable());
             });
+  }
+
+  /** The same for {@code c}'s order, unless its flow no longer owns it. */
+  private void fail(Context c, Problem problem, boolean retryable) {
+    if (owns(c)) {
+      fail(c.record().getReady(), problem, retryable);
+    }
   }
 
   /** The failure event, then the record marked done (nothing more is asked of the CA). */
@@ -423,6 +477,7 @@ public final class FinalizeHandler {
     String id = ready.getRequestId();
     working.remove(id);
     finalizeTries.remove(id);
+    owners.remove(id);
     return ca.fail(
             ready.getPlaced().getRequest(),
             Stage.FINALIZATION,

@@ -11,8 +11,9 @@ import dev.renewal.events.RequestStatus;
 /**
  * The rules of the {@code renewal.status} view: each event becomes the status it implies, and
  * {@link #newer} keeps the one that stands. The latest attempt wins; within an attempt a later
- * stage wins, and ISSUED and FAILED are final (a late or replayed event of an earlier stage does
- * not move a request back).
+ * stage wins, ISSUED is final, and FAILED is final but for a certificate of the same attempt (which
+ * wins) and a later failure (whose stage is then shown): a late or replayed event of an earlier
+ * stage never moves a request back, in whatever order the events arrive.
  */
 final class StatusView {
   private StatusView() {}
@@ -75,8 +76,16 @@ final class StatusView {
     boolean nextWins;
     if (next.getAttempt() != current.getAttempt()) {
       nextWins = next.getAttempt() > current.getAttempt();
-    } else if (isFinal(current.getState())) {
+    } else if (current.getState() == RequestState.ISSUED) {
       nextWins = false;
+    } else if (current.getState() == RequestState.FAILED) {
+      // A certificate of the same attempt outweighs a failure reported around it (a stage that
+      // failed while another went on, or a failure a resumed flow outlived); of two failures, the
+      // later one is the one that stands.
+      nextWins =
+          next.getState() == RequestState.ISSUED
+              || (next.getState() == RequestState.FAILED
+                  && !next.getUpdatedAt().isBefore(current.getUpdatedAt()));
     } else {
       nextWins = next.getState().ordinal() >= current.getState().ordinal();
     }

@@ -1,0 +1,59 @@
+package dev.renewal.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.renewal.contract.SampleEvents;
+import dev.renewal.events.CertificateIssued;
+import dev.renewal.events.RenewalFailed;
+import dev.renewal.events.RenewalRequested;
+import dev.renewal.events.Stage;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** What `renewal status ID` says a request's outcome is, from its timeline. */
+class StatusCommandTest {
+  static EventLog.Entry at(int second, org.apache.avro.generic.GenericRecord event) {
+    return new EventLog.Entry("t", event, Instant.EPOCH.plusSeconds(second));
+  }
+
+  static RenewalRequested request(int attempt) {
+    return RenewalRequested.newBuilder(SampleEvents.request()).setAttempt(attempt).build();
+  }
+
+  static RenewalFailed failed(int attempt, Stage stage) {
+    RenewalRequested request =
+        RenewalRequested.newBuilder(SampleEvents.request()).setAttempt(attempt).build();
+    return RenewalFailed.newBuilder(SampleEvents.renewalFailed())
+        .setRequest(request)
+        .setStage(stage)
+        .build();
+  }
+
+  static CertificateIssued issued(int attempt) {
+    return CertificateIssued.newBuilder(SampleEvents.certificateIssued())
+        .setAttempt(attempt)
+        .build();
+  }
+
+  @Test
+  void aCertificateOutweighsAFailureOfTheSameAttemptReportedAfterIt() {
+    String now =
+        StatusCommand.now(
+            List.of(at(0, request(1)), at(1, issued(1)), at(2, failed(1, Stage.CHALLENGE))));
+    assertThat(now).startsWith("issued, serial");
+  }
+
+  @Test
+  void ofTwoFailuresTheLastStandsAndALaterAttemptDecides() {
+    assertThat(
+            StatusCommand.now(
+                List.of(
+                    at(0, request(1)),
+                    at(1, failed(1, Stage.CHALLENGE)),
+                    at(2, failed(1, Stage.FINALIZATION)))))
+        .startsWith("failed at FINALIZATION");
+    assertThat(StatusCommand.now(List.of(at(1, issued(1)), at(5, failed(2, Stage.ORDER)))))
+        .startsWith("failed at ORDER");
+  }
+}
