@@ -53,6 +53,11 @@ public record ServiceContext(
     return pipeline.kafka();
   }
 
+  /** {@link PipelineContext#groupMember}. */
+  public Map<String, Object> groupMember(String member) {
+    return pipeline.groupMember(member);
+  }
+
   public AvroSerdes serdes() {
     return pipeline.serdes();
   }

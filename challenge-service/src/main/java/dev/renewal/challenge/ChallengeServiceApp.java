@@ -186,7 +186,7 @@ public final class ChallengeServiceApp implements AutoCloseable {
     ConsumerLoop<OrderPlaced> loop =
         new ConsumerLoop<>(
             SERVICE,
-            ctx.kafka(),
+            ctx.groupMember(SERVICE),
             groupId,
             ctx.topics().orderPlaced,
             ctx.topics().orderPlacedDlq.name(),

@@ -112,4 +112,94 @@ class SeparateProcessesIT {
       }
     }
   }
+
+  private Process service(String service, Path config, String log) throws Exception {
+    return new ProcessBuilder(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=dev.renewal.events",
+            "-cp",
+            System.getProperty("java.class.path"),
+            RenewalCli.class.getName(),
+            service,
+            "--config",
+            config.toString())
+        .redirectErrorStream(true)
+        .redirectOutput(work.resolve(log).toFile())
+        .start();
+  }
+
+  private static RenewalRequested request(String id, String name) {
+    return RenewalRequested.newBuilder()
+        .setEventId(UUID.randomUUID().toString())
+        .setRequestId(id)
+        .setOccurredAt(Instant.now())
+        .setCertificateName(name)
+        .setDnsNames(List.of(name + ".example"))
+        .setCaProfile("pebble")
+        .build();
+  }
+
+  /**
+   * Killed with SIGKILL and started again with the same {@code instance.id}, order-service takes
+   * its partitions back at once: a static member (KIP-345) replaces its dead self instead of
+   * waiting for its session to time out. (A dynamic member waits out the old session, 45 s by
+   * default: docs/design.md, "Restarts and static membership".)
+   */
+  @Test
+  void aKilledServiceRestartedWithItsInstanceIdResumesWithoutWaitingForItsOldSession()
+      throws Exception {
+    int httpPort = EmbeddedKafka.freePort();
+    try (EmbeddedStack stack =
+            EmbeddedStack.start(
+                work.resolve("stack"), 0, 0, new TopicSettings("", 3, (short) 1, 3_600_000));
+        PebbleServer pebble =
+            PebbleServer.start(PebbleServer.Options.defaults(work.resolve("pebble"), httpPort));
+        Publisher publisher = Publisher.create(stack.clientProps(), "it")) {
+      Path config = work.resolve("renewal.properties");
+      Files.writeString(
+          config,
+          String.join(
+              "\n",
+              "kafka.bootstrap.servers=" + stack.bootstrapServers(),
+              "registry.url=" + stack.registryUrl(),
+              "ca.profiles=pebble",
+              "ca.pebble.directory.url=" + pebble.directoryUrl(),
+              "ca.pebble.trust.pem=" + pebble.trustPem(),
+              "ca.pebble.terms.agreed=true",
+              "acme.key.dir=" + work.resolve("keys"),
+              "instance.id=it-host",
+              ""));
+      Process first = service("order-service", config, "first.log");
+      Process second = null;
+      try {
+        String a = UUID.randomUUID().toString();
+        publisher.send(stack.topics().renewalRequested, a, request(a, "before")).get();
+        TopicReader reader = new TopicReader(stack.clientProps());
+        assertThat(
+                reader.await(
+                    stack.topics().orderPlaced, r -> r.key().equals(a), 1, Duration.ofSeconds(60)))
+            .as(Files.readString(work.resolve("first.log")))
+            .hasSize(1);
+        first.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+
+        long restarted = System.nanoTime();
+        second = service("order-service", config, "second.log");
+        String b = UUID.randomUUID().toString();
+        publisher.send(stack.topics().renewalRequested, b, request(b, "after")).get();
+        List<ConsumerRecord<String, dev.renewal.events.OrderPlaced>> placed =
+            reader.await(
+                stack.topics().orderPlaced, r -> r.key().equals(b), 1, Duration.ofSeconds(60));
+        Duration resumed = Duration.ofNanos(System.nanoTime() - restarted);
+        assertThat(placed).as(Files.readString(work.resolve("second.log"))).hasSize(1);
+        System.out.println("order-service resumed " + resumed.toMillis() + " ms after its restart");
+        // The JVM's start and the first CA calls take a few seconds; the old session 45.
+        assertThat(resumed).isLessThan(Duration.ofSeconds(25));
+      } finally {
+        first.destroyForcibly();
+        if (second != null) {
+          second.destroyForcibly();
+        }
+      }
+    }
+  }
 }

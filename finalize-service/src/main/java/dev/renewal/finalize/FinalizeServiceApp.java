@@ -130,7 +130,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
 
     Properties props =
         streamsProps(
-            ctx.kafka(),
+            ctx.groupMember(SERVICE + "-reconciliation"),
             ctx.topics().replicationFactor(),
             applicationId,
             stateDir,
@@ -152,7 +152,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
     streams.start();
     Properties viewProps =
         statusProps(
-            ctx.kafka(),
+            ctx.groupMember(SERVICE + "-status"),
             ctx.topics().replicationFactor(),
             applicationId + "-status",
             stateDir,
@@ -183,7 +183,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
     ConsumerLoop<OrderReady> worker =
         new ConsumerLoop<>(
             SERVICE,
-            ctx.kafka(),
+            ctx.groupMember(SERVICE + "-worker"),
             groupId,
             ctx.topics().orderReady,
             ctx.topics().orderReadyDlq.name(),

@@ -87,7 +87,7 @@ public final class OrderServiceApp implements AutoCloseable {
     ConsumerLoop<RenewalRequested> service =
         new ConsumerLoop<>(
             SERVICE,
-            ctx.kafka(),
+            ctx.groupMember(SERVICE),
             groupId,
             ctx.topics().renewalRequested,
             ctx.topics().renewalRequestedDlq.name(),

@@ -10,10 +10,13 @@ import dev.renewal.topics.Topics;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 
 /**
  * The Kafka side of every process of the pipeline (the services and the operator's commands): the
@@ -21,14 +24,39 @@ import org.apache.kafka.clients.CommonClientConfigs;
  * shared key, reporting all problems at once.
  *
  * <p>Keys: {@code kafka.*} (at least {@code kafka.bootstrap.servers}), {@code registry.url}, {@code
- * registry.basic.auth.user.info}, {@code topics.*}.
+ * registry.basic.auth.user.info}, {@code topics.*}, {@code instance.id}, {@code
+ * instance.session.timeout}.
  */
 public record PipelineContext(
-    Settings settings, Map<String, Object> kafka, AvroSerdes serdes, Topics topics) {
+    Settings settings,
+    Map<String, Object> kafka,
+    AvroSerdes serdes,
+    Topics topics,
+    Optional<String> instanceId,
+    Duration sessionTimeout) {
 
   /** Defaults of the shared keys. */
   public static final Map<String, String> DEFAULTS =
-      Map.of("registry.url", "http://127.0.0.1:8081");
+      Map.of("registry.url", "http://127.0.0.1:8081", "instance.session.timeout", "15s");
+
+  /**
+   * The client properties of the consumer-group member {@code member} of this process (e.g. {@code
+   * order-service}). With {@code instance.id} set it is a static member ({@code group.instance.id =
+   * <instance.id>.<member>}, KIP-345) with {@code instance.session.timeout}: restarted with the
+   * same id, it takes its partitions back at once instead of waiting for its old self's session to
+   * time out (45 s by default), and a rolling restart moves no partition. Each running process
+   * needs an id of its own (two with the same id fence each other); keep it across restarts (a host
+   * name, a StatefulSet pod name). Without it, members are dynamic, as before.
+   */
+  public Map<String, Object> groupMember(String member) {
+    if (instanceId.isEmpty()) {
+      return kafka;
+    }
+    Map<String, Object> props = new HashMap<>(kafka);
+    props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId.get() + "." + member);
+    props.putIfAbsent(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) sessionTimeout.toMillis());
+    return props;
+  }
 
   public static PipelineContext load(Settings raw) {
     List<String> problems = new ArrayList<>();
@@ -49,6 +77,9 @@ public record PipelineContext(
     int before = problems.size();
     Settings.Reader r = settings.reader();
     URI registry = r.uri("registry.url");
+    Optional<String> instanceId = r.optional("instance.id");
+    Duration sessionTimeout =
+        r.duration("instance.session.timeout", Duration.ofSeconds(6), Duration.ofMinutes(30));
     Map<String, Object> kafka = settings.withPrefix("kafka.");
     if (!kafka.containsKey(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG)) {
       problems.add(
@@ -69,7 +100,13 @@ public record PipelineContext(
                 Duration.ofMillis(200),
                 settings.raw("registry.basic.auth.user.info").orElse(null)),
             true);
-    return new PipelineContext(settings, kafka, serdes, Topics.create(topicSettings, serdes));
+    return new PipelineContext(
+        settings,
+        kafka,
+        serdes,
+        Topics.create(topicSettings, serdes),
+        instanceId.filter(id -> !id.isBlank()),
+        sessionTimeout);
   }
 
   /** Runs {@code read}, adding its problems to {@code problems} (null then). */
