@@ -340,6 +340,8 @@ public final class FaultyAcmeProxy implements AutoCloseable {
   private final AtomicInteger triggers = new AtomicInteger();
   private final AtomicInteger finalizes = new AtomicInteger();
   private final AtomicInteger triggerPosts = new AtomicInteger();
+  private final Map<String, Integer> finalizesByOrder =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final AtomicInteger finalizePosts = new AtomicInteger();
   private final TlsMaterial tls;
 
@@ -444,6 +446,11 @@ public final class FaultyAcmeProxy implements AutoCloseable {
     return triggers.get();
   }
 
+  /** Finalize requests Pebble accepted, per finalize URL path (one per order). */
+  public Map<String, Integer> finalizesByOrder() {
+    return Map.copyOf(finalizesByOrder);
+  }
+
   /** Every challenge trigger sent through the proxy, whatever Pebble answered. */
   public int challengeTriggerPosts() {
     return triggerPosts.get();
@@ -522,6 +529,7 @@ public final class FaultyAcmeProxy implements AutoCloseable {
       }
       if (exchange.isFinalize() && exchange.status() < 300) {
         finalizes.incrementAndGet();
+        finalizesByOrder.merge(path, 1, Integer::sum);
       }
       String rewritten = body;
       for (Quirk quirk : quirks) {
