@@ -197,6 +197,7 @@ public final class ChallengeServiceApp implements AutoCloseable {
                 partitions -> handler.resume(records.load(partitions)),
                 partitions -> {
                   handler.cancel(partitions);
+                  publisher.flush();
                   records.unload(partitions);
                 },
                 () -> metrics.count("records.dead.lettered")));

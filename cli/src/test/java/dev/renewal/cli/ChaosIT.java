@@ -246,14 +246,24 @@ class ChaosIT {
       Instant back = brokerBack;
       Instant last =
           issued.stream().map(r -> r.value().getOccurredAt()).max(Instant::compareTo).orElseThrow();
+      Instant firstAfterBroker =
+          issued.stream()
+              .map(r -> r.value().getOccurredAt())
+              .filter(t -> t.isAfter(back))
+              .min(Instant::compareTo)
+              .orElse(last);
       System.out.printf(
           "chaos: %d requests, %d kills and 1 broker restart; issued after the first kill %d,"
-              + " after the broker's return %d; the last %d ms after the broker's return%n%s%n",
+              + " after the broker's return %d; the first %d ms and the last %d ms after the"
+              + " broker's return; %d announcements for %d certificates%n%s%n",
           REQUESTS,
           KILLS,
           issued.stream().filter(r -> r.value().getOccurredAt().isAfter(killed)).count(),
           issued.stream().filter(r -> r.value().getOccurredAt().isAfter(back)).count(),
+          Duration.between(back, firstAfterBroker).toMillis(),
           Duration.between(back, last).toMillis(),
+          issued.size(),
+          issuedIds.size(),
           String.join("\n", events));
       assertThat(issuedIds).as(logs()).isEqualTo(ids);
       // One certificate per request: an announcement repeated after a broker restart carries the

@@ -194,6 +194,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
                 partitions -> handler.resume(records.load(partitions)),
                 partitions -> {
                   handler.cancel(partitions);
+                  publisher.flush();
                   records.unload(partitions);
                 },
                 () -> metrics.count("records.dead.lettered")));

@@ -96,7 +96,13 @@ public final class OrderServiceApp implements AutoCloseable {
             new ConsumerLoop.Callbacks<>(
                 handler::handle,
                 records::load,
-                records::unload,
+                partitions -> {
+                  handler.cancel(partitions);
+                  // What was written before the revocation is on the log before the partition
+                  // moves: its next owner reads the records to their end when assigned.
+                  publisher.flush();
+                  records.unload(partitions);
+                },
                 () -> metrics.count("records.dead.lettered")));
     MetricsEndpoint endpoint = MetricsEndpoint.startUnlessDisabled(metrics, metricsAt);
     service.start();

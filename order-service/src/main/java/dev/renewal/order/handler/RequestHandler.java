@@ -48,6 +48,16 @@ public final class RequestHandler {
   private final RequestValidator validator;
   private final Clock clock;
   private final Map<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
+
+  /**
+   * Which delivery owns each request here (a generation per delivery). A partition revoked drops
+   * its requests: work still in flight for them records nothing and announces nothing from then on,
+   * since the partition's next owner has read the records to their end and goes on from there.
+   */
+  private final Map<String, Long> owners = new ConcurrentHashMap<>();
+
+  private final java.util.concurrent.atomic.AtomicLong generations =
+      new java.util.concurrent.atomic.AtomicLong();
   private final ServiceMetrics metrics;
 
   public RequestHandler(
@@ -79,14 +89,22 @@ public final class RequestHandler {
     metrics.count("requests.received");
     String id = request.getRequestId();
     CompletableFuture<Void> mine = new CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicLong gen = new java.util.concurrent.atomic.AtomicLong();
     CompletableFuture<Void> before = inFlight.put(id, mine);
     CompletableFuture<Void> start =
         before == null ? CompletableFuture.completedFuture(null) : before.exceptionally(e -> null);
     start
-        .thenCompose(v -> process(key, request))
+        .thenCompose(
+            v -> {
+              // Owned from when this delivery's work begins (after a duplicate's, if any).
+              gen.set(generations.incrementAndGet());
+              owners.put(id, gen.get());
+              return process(key, request, gen.get());
+            })
         .whenComplete(
             (v, e) -> {
               inFlight.remove(id, mine);
+              owners.remove(id, gen.get());
               if (e != null) {
                 mine.completeExceptionally(e);
               } else {
@@ -96,7 +114,27 @@ public final class RequestHandler {
     return mine;
   }
 
-  private CompletableFuture<Void> process(String key, RenewalRequested raw) {
+  /** Stops the work of requests in partitions this instance no longer owns. */
+  public void cancel(java.util.Collection<Integer> partitions) {
+    for (String id : java.util.List.copyOf(owners.keySet())) {
+      if (partitions.contains(records.partitionOf(id))) {
+        owners.remove(id);
+      }
+    }
+  }
+
+  /** Completes when delivery {@code gen} still owns {@code id}, else fails: nothing more to do. */
+  private CompletableFuture<Void> stillOwned(String id, long gen) {
+    Long owner = owners.get(id);
+    if (owner != null && owner == gen) {
+      return CompletableFuture.completedFuture(null);
+    }
+    LOGGER.info("request moved to another instance, its work here stops: requestId={}", id);
+    return CompletableFuture.failedFuture(
+        new java.util.concurrent.CancellationException("request " + id + " moved away"));
+  }
+
+  private CompletableFuture<Void> process(String key, RenewalRequested raw, long gen) {
     RequestValidator.Outcome outcome = validator.validate(raw, key);
     if (!outcome.valid()) {
       LOGGER.info(
@@ -110,7 +148,7 @@ public final class RequestHandler {
               .setTitle("invalid renewal request")
               .setDetail(outcome.detail())
               .build();
-      return fail(raw, Stage.REQUEST_VALIDATION, problem, false, null, raw.getCaProfile());
+      return fail(raw, Stage.REQUEST_VALIDATION, problem, false, null, raw.getCaProfile(), gen);
     }
     RenewalRequested request = outcome.request();
     CaProfile profile = profiles.get(request.getCaProfile()).orElseThrow();
@@ -135,12 +173,12 @@ public final class RequestHandler {
             request.getRequestId(),
             r.getOrderUrl());
         return withRetries(profile, () -> gateway.fetch(profile, r.getOrderUrl()))
-            .thenCompose(result -> afterCa(request, raw, profile, result, true));
+            .thenCompose(result -> afterCa(request, raw, profile, result, true, gen));
       }
     }
     Optional<String> replaces = Optional.ofNullable(request.getReplaces());
     return withRetries(profile, () -> gateway.place(profile, request.getDnsNames(), replaces))
-        .thenCompose(result -> afterCa(request, raw, profile, result, false));
+        .thenCompose(result -> afterCa(request, raw, profile, result, false, gen));
   }
 
   private CompletableFuture<Void> afterCa(
@@ -148,7 +186,8 @@ public final class RequestHandler {
       RenewalRequested raw,
       CaProfile profile,
       CaResult result,
-      boolean resumed) {
+      boolean resumed,
+      long gen) {
     if (result.failure() != null) {
       return fail(
           raw,
@@ -156,24 +195,25 @@ public final class RequestHandler {
           result.failure().problem(),
           result.failure().kind().retryable(),
           null,
-          profile.name());
+          profile.name(),
+          gen);
     }
     PlacedOrder order = result.order();
     OrderRecord placed = record(request, profile, OrderRecordState.PLACED, order);
+    String id = request.getRequestId();
+    // Each write first checks that this delivery still owns the request: after a revocation the
+    // next owner has read the records to their end; a late write here would be one it never saw
+    // (it would place a second order for the request).
     CompletableFuture<Void> recorded =
         resumed
-            ? CompletableFuture.completedFuture(null)
-            : records.put(placed.getRequestId(), placed);
+            ? stillOwned(id, gen)
+            : stillOwned(id, gen).thenCompose(v -> records.put(placed.getRequestId(), placed));
     return recorded
+        .thenCompose(v -> stillOwned(id, gen))
+        .thenCompose(v -> publisher.send(topics.orderPlaced, id, placed(request, order, resumed)))
+        .thenCompose(v -> stillOwned(id, gen))
         .thenCompose(
-            v ->
-                publisher.send(
-                    topics.orderPlaced, request.getRequestId(), placed(request, order, resumed)))
-        .thenCompose(
-            v ->
-                records.put(
-                    request.getRequestId(),
-                    record(request, profile, OrderRecordState.EMITTED, order)))
+            v -> records.put(id, record(request, profile, OrderRecordState.EMITTED, order)))
         .thenRun(
             () -> {
               metrics.count("orders.placed");
@@ -198,7 +238,8 @@ public final class RequestHandler {
       Problem problem,
       boolean retryable,
       String orderUrl,
-      String caProfile) {
+      String caProfile,
+      long gen) {
     OrderRecord record =
         OrderRecord.newBuilder()
             .setRequestId(raw.getRequestId())
@@ -208,7 +249,8 @@ public final class RequestHandler {
             .setOrderUrl(orderUrl)
             .setUpdatedAt(clock.instant())
             .build();
-    return ca.fail(raw, stage, problem, retryable, orderUrl, null)
+    return stillOwned(raw.getRequestId(), gen)
+        .thenCompose(v -> ca.fail(raw, stage, problem, retryable, orderUrl, null))
         .thenCompose(v -> records.put(record.getRequestId(), record));
   }
 

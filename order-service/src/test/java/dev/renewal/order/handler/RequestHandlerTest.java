@@ -299,6 +299,34 @@ class RequestHandlerTest {
   }
 
   @Test
+  void aRequestRevokedWhileItsOrderIsBeingPlacedRecordsAndAnnouncesNothing() throws Exception {
+    // The partition moves while newOrder is on its way: the next owner has read the records to
+    // their end; a record written here now would be one it never saw.
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    ca.placeAnswers.add(
+        () -> {
+          try {
+            release.await(5, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return order();
+        });
+    var handled = handler.handle(ID, request(1));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (ca.calls.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    handler.cancel(List.of(records.partitionOf(ID)));
+    release.countDown();
+
+    assertThat(handled).failsWithin(Duration.ofSeconds(5));
+    assertThat(sent("acme.order.placed", OrderPlaced.class)).isEmpty();
+    assertThat(sent("acme.order.records", OrderRecord.class)).isEmpty();
+    assertThat(records.get(ID)).isEmpty();
+  }
+
+  @Test
   void aReplayWithTheNextAttemptPlacesANewOrderAfterAFailure() throws Exception {
     ca.placeAnswers.add(
         () -> {
