@@ -160,4 +160,43 @@ class ConsumerLoopIT {
           .isEmpty();
     }
   }
+
+  @Test
+  void workCancelledBecauseItsPartitionMovedIsNeitherDeadLetteredNorCommitted() throws Exception {
+    Topics topics = topics();
+    List<String> handled = new CopyOnWriteArrayList<>();
+    try (Publisher publisher = Publisher.create(stack.clientProps(), "it")) {
+      try (var first =
+          loop(
+              topics,
+              publisher,
+              (k, v) -> {
+                handled.add(k);
+                return CompletableFuture.failedFuture(
+                    new java.util.concurrent.CompletionException(
+                        new java.util.concurrent.CancellationException("moved away")));
+              })) {
+        await(first::ready);
+        publish(topics, publisher, "moved");
+        await(() -> handled.contains("moved"));
+        Thread.sleep(500);
+      }
+      List<String> again = new CopyOnWriteArrayList<>();
+      try (var second =
+          loop(
+              topics,
+              publisher,
+              (k, v) -> {
+                again.add(k);
+                return CompletableFuture.completedFuture(null);
+              })) {
+        await(second::ready);
+        await(() -> again.contains("moved"));
+      }
+      assertThat(
+              new TopicReader(stack.clientProps())
+                  .readAll(topics.renewalRequestedDlq, Duration.ofSeconds(10)))
+          .isEmpty();
+    }
+  }
 }

@@ -175,6 +175,14 @@ public final class ConsumerLoop<V> implements AutoCloseable {
         (v, e) -> {
           if (e == null) {
             offsets.finished(tp, record.offset());
+          } else if (cancelled(e)) {
+            // The partition moved away while the work was in flight, and the handler stopped it:
+            // the offset is not committed here, the partition's next owner reads the record again.
+            LOGGER.info(
+                "record left to the partition's next owner: service={} partition={} key={}",
+                service,
+                tp,
+                key);
           } else if (!running) {
             // Closing: the service's producer or pacer stopped under the work. Its offset is not
             // committed, so the record is read again after the restart; it is not a dead letter.
@@ -193,6 +201,15 @@ public final class ConsumerLoop<V> implements AutoCloseable {
             deadLetter(record, tp, "internal error while handling the record: " + e, e);
           }
         });
+  }
+
+  private static boolean cancelled(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof java.util.concurrent.CancellationException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void deadLetter(
