@@ -5,10 +5,13 @@ import java.io.Reader;
 import java.io.Writer;
 import java.net.URI;
 import java.net.URL;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
@@ -76,6 +79,38 @@ public final class AccountStore {
 
   private synchronized Login loginOrCreate(CaProfile profile, Session session)
       throws AcmeException {
+    // Several processes share the key folder (two order-service instances starting at once on a
+    // fresh folder): the key and the account are made by one of them, under a lock on the
+    // profile's folder, and the others use what it made. Without it each made a key and an
+    // account of its own, and a challenge-service holding the other key was refused the order's
+    // authorizations ("not the owner of the authorization"), seen in the chaos run.
+    Path lockFile = keyDir.resolve(profile.name()).resolve(".lock");
+    Object monitor = MONITORS.computeIfAbsent(lockFile.toAbsolutePath(), p -> new Object());
+    synchronized (monitor) {
+      try {
+        prepare(lockFile, false);
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot create " + lockFile.getParent() + ": " + e, e);
+      }
+      try (FileChannel channel =
+          FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        FileLock lock = channel.lock();
+        try {
+          return loginOrCreateLocked(profile, session);
+        } finally {
+          lock.release();
+        }
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot lock " + lockFile + ": " + e, e);
+      }
+    }
+  }
+
+  /** One monitor per lock file in this JVM: a FileLock is held for the whole JVM. */
+  private static final java.util.Map<Path, Object> MONITORS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private Login loginOrCreateLocked(CaProfile profile, Session session) throws AcmeException {
     KeyPair key = loadOrCreateKey(profile);
     Optional<URL> url = accountUrl(profile);
     if (url.isPresent()) {
@@ -140,7 +175,7 @@ public final class AccountStore {
     }
     KeyPair key = KeyPairUtils.createECKeyPair("secp384r1");
     try {
-      Path tmp = prepare(file);
+      Path tmp = prepare(file, true);
       try (Writer out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
         KeyPairUtils.writeKeyPair(key, out);
       }
@@ -163,7 +198,7 @@ public final class AccountStore {
 
   private static void writeOwnerOnly(Path file, String text) {
     try {
-      Path tmp = prepare(file);
+      Path tmp = prepare(file, true);
       Files.writeString(tmp, text + "\n", StandardCharsets.UTF_8);
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
@@ -171,14 +206,20 @@ public final class AccountStore {
     }
   }
 
-  /** Creates the owner-only folder and an owner-only temporary file beside {@code file}. */
-  private static Path prepare(Path file) throws IOException {
+  /**
+   * Creates the owner-only folder of {@code file} and, with {@code tmp}, an owner-only temporary
+   * file beside it, named for this writer alone.
+   */
+  private static Path prepare(Path file, boolean tmp) throws IOException {
     Path dir = file.getParent();
     if (!Files.exists(dir)) {
       Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
     }
-    Path tmp = dir.resolve(file.getFileName() + ".tmp");
-    Files.deleteIfExists(tmp);
-    return Files.createFile(tmp, PosixFilePermissions.asFileAttribute(OWNER_ONLY_FILE));
+    if (!tmp) {
+      return file;
+    }
+    return Files.createFile(
+        dir.resolve(file.getFileName() + "." + java.util.UUID.randomUUID() + ".tmp"),
+        PosixFilePermissions.asFileAttribute(OWNER_ONLY_FILE));
   }
 }
