@@ -468,20 +468,9 @@ class AcmeQuirksIT {
 
   /** Runs a `renewal` operator command against this test's stack and fx.topics(); its output. */
   private String ops(String... command) {
-    List<String> args = new ArrayList<>(List.of(command));
-    args.addAll(
-        List.of(
-            "--set",
-            "kafka.bootstrap.servers=" + fx.stack().bootstrapServers(),
-            "--set",
-            "registry.url=" + fx.stack().registryUrl(),
-            "--set",
-            "topics.prefix=" + fx.prefix()));
-    java.io.StringWriter out = new java.io.StringWriter();
-    var cli = RenewalCli.commandLine();
-    cli.setOut(new java.io.PrintWriter(out));
-    assertThat(cli.execute(args.toArray(String[]::new))).isZero();
-    return out.toString();
+    String[] r = opsWithErrors(command);
+    assertThat(r[0]).as(r[2]).isEqualTo("0");
+    return r[1];
   }
 
   @Test

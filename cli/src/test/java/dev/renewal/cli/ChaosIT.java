@@ -62,29 +62,18 @@ class ChaosIT {
   private int kafkaPort;
   private int registryPort;
 
-  private String java() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-  }
-
   private Process startStack() throws Exception {
     Path log = work.resolve("stack-" + System.nanoTime() + ".log");
     Process p =
-        new ProcessBuilder(
-                java(),
-                "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=dev.renewal.events",
-                "-cp",
-                System.getProperty("java.class.path"),
-                RenewalCli.class.getName(),
-                "stack",
-                "--work-dir",
-                work.resolve("stack").toString(),
-                "--kafka-port",
-                String.valueOf(kafkaPort),
-                "--registry-port",
-                String.valueOf(registryPort))
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .start();
+        CliProcess.start(
+            log,
+            "stack",
+            "--work-dir",
+            work.resolve("stack").toString(),
+            "--kafka-port",
+            String.valueOf(kafkaPort),
+            "--registry-port",
+            String.valueOf(registryPort));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
       if (Files.exists(log) && Files.readString(log).contains("renewal stack is up")) {
@@ -127,29 +116,18 @@ class ChaosIT {
   }
 
   private void start(String instance, String service, Path config) throws IOException {
-    Process p =
-        new ProcessBuilder(
-                java(),
-                "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=dev.renewal.events",
-                "-cp",
-                System.getProperty("java.class.path"),
-                RenewalCli.class.getName(),
-                service,
-                "--config",
-                config.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(
-                ProcessBuilder.Redirect.appendTo(work.resolve(instance + ".log").toFile()))
-            .start();
-    running.put(instance, p);
+    running.put(
+        instance,
+        CliProcess.start(work.resolve(instance + ".log"), service, "--config", config.toString()));
   }
 
   @Test
   void everyRequestIsIssuedOnceWhileServicesAndTheBrokerAreKilled() throws Exception {
-    kafkaPort = EmbeddedKafka.freePort();
-    registryPort = EmbeddedKafka.freePort();
-    int httpPort = EmbeddedKafka.freePort();
-    int otherHttpPort = EmbeddedKafka.freePort();
+    int[] ports = EmbeddedKafka.freePorts(4);
+    kafkaPort = ports[0];
+    registryPort = ports[1];
+    int httpPort = ports[2];
+    int otherHttpPort = ports[3];
     stack = startStack();
     try (PebbleServer pebble =
             PebbleServer.start(PebbleServer.Options.defaults(work.resolve("pebble"), httpPort));

@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
 final class CliProcess {
   private CliProcess() {}
 
-  /** The command's standard output; its logs go to {@code work/stderr.log}. */
-  static String run(Path work, int timeoutSeconds, String... args) throws Exception {
+  /** {@code renewal args...} as a JVM of its own, its command line. */
+  static ProcessBuilder builder(String... args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Dorg.apache.avro.SERIALIZABLE_PACKAGES=dev.renewal.events");
@@ -23,8 +23,21 @@ final class CliProcess {
     command.add(System.getProperty("java.class.path"));
     command.add(RenewalCli.class.getName());
     command.addAll(List.of(args));
+    return new ProcessBuilder(command);
+  }
+
+  /** Starts {@code renewal args...}, its output and errors appended to {@code log}. */
+  static Process start(Path log, String... args) throws java.io.IOException {
+    return builder(args)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        .start();
+  }
+
+  /** The command's standard output; its logs go to {@code work/stderr.log}. */
+  static String run(Path work, int timeoutSeconds, String... args) throws Exception {
     Process p =
-        new ProcessBuilder(command)
+        builder(args)
             .redirectError(work.resolve("stderr.log").toFile())
             .redirectOutput(work.resolve("stdout.log").toFile())
             .start();

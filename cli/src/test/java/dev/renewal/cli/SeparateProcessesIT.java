@@ -38,39 +38,18 @@ class SeparateProcessesIT {
         PebbleServer pebble =
             PebbleServer.start(PebbleServer.Options.defaults(work.resolve("pebble"), httpPort));
         Publisher publisher = Publisher.create(stack.clientProps(), "it")) {
-      Path config = work.resolve("renewal.properties");
-      Files.writeString(
-          config,
-          String.join(
-              "\n",
-              "kafka.bootstrap.servers=" + stack.bootstrapServers(),
-              "registry.url=" + stack.registryUrl(),
-              "ca.profiles=pebble",
-              "ca.pebble.directory.url=" + pebble.directoryUrl(),
-              "ca.pebble.trust.pem=" + pebble.trustPem(),
-              "ca.pebble.terms.agreed=true",
-              "acme.key.dir=" + work.resolve("keys"),
+      Path config =
+          config(
+              stack,
+              pebble,
               "challenge.http01.host=127.0.0.1",
               "challenge.http01.port=" + httpPort,
               "finalize.state.dir=" + work.resolve("streams"),
-              "finalize.output.dir=" + work.resolve("certificates"),
-              ""));
+              "finalize.output.dir=" + work.resolve("certificates"));
       List<Process> processes = new ArrayList<>();
       try {
         for (String service : List.of("order-service", "challenge-service", "finalize-service")) {
-          processes.add(
-              new ProcessBuilder(
-                      Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                      "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=dev.renewal.events",
-                      "-cp",
-                      System.getProperty("java.class.path"),
-                      RenewalCli.class.getName(),
-                      service,
-                      "--config",
-                      config.toString())
-                  .redirectErrorStream(true)
-                  .redirectOutput(work.resolve(service + ".log").toFile())
-                  .start());
+          processes.add(service(service, config, service + ".log"));
         }
         String id = UUID.randomUUID().toString();
         publisher
@@ -113,19 +92,27 @@ class SeparateProcessesIT {
     }
   }
 
+  /** The services' settings for {@code stack} and {@code pebble}, with {@code extra} lines. */
+  private Path config(EmbeddedStack stack, PebbleServer pebble, String... extra)
+      throws java.io.IOException {
+    List<String> lines =
+        new ArrayList<>(
+            List.of(
+                "kafka.bootstrap.servers=" + stack.bootstrapServers(),
+                "registry.url=" + stack.registryUrl(),
+                "ca.profiles=pebble",
+                "ca.pebble.directory.url=" + pebble.directoryUrl(),
+                "ca.pebble.trust.pem=" + pebble.trustPem(),
+                "ca.pebble.terms.agreed=true",
+                "acme.key.dir=" + work.resolve("keys")));
+    lines.addAll(List.of(extra));
+    Path config = work.resolve("renewal.properties");
+    Files.writeString(config, String.join("\n", lines) + "\n");
+    return config;
+  }
+
   private Process service(String service, Path config, String log) throws Exception {
-    return new ProcessBuilder(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=dev.renewal.events",
-            "-cp",
-            System.getProperty("java.class.path"),
-            RenewalCli.class.getName(),
-            service,
-            "--config",
-            config.toString())
-        .redirectErrorStream(true)
-        .redirectOutput(work.resolve(log).toFile())
-        .start();
+    return CliProcess.start(work.resolve(log), service, "--config", config.toString());
   }
 
   private static RenewalRequested request(String id, String name) {
@@ -155,20 +142,7 @@ class SeparateProcessesIT {
         PebbleServer pebble =
             PebbleServer.start(PebbleServer.Options.defaults(work.resolve("pebble"), httpPort));
         Publisher publisher = Publisher.create(stack.clientProps(), "it")) {
-      Path config = work.resolve("renewal.properties");
-      Files.writeString(
-          config,
-          String.join(
-              "\n",
-              "kafka.bootstrap.servers=" + stack.bootstrapServers(),
-              "registry.url=" + stack.registryUrl(),
-              "ca.profiles=pebble",
-              "ca.pebble.directory.url=" + pebble.directoryUrl(),
-              "ca.pebble.trust.pem=" + pebble.trustPem(),
-              "ca.pebble.terms.agreed=true",
-              "acme.key.dir=" + work.resolve("keys"),
-              "instance.id=it-host",
-              ""));
+      Path config = config(stack, pebble, "instance.id=it-host");
       Process first = service("order-service", config, "first.log");
       Process second = null;
       try {

@@ -6,6 +6,7 @@ import dev.renewal.acme.CaCalls;
 import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.CaProfiles;
 import dev.renewal.acme.PollPolicy;
+import dev.renewal.acme.PostAttempts;
 import dev.renewal.challenge.acme.AuthorizationGateway;
 import dev.renewal.challenge.domain.AuthorizationStep;
 import dev.renewal.challenge.domain.AuthorizationStep.Action;
@@ -89,14 +90,8 @@ public final class ChallengeHandler {
 
   private final AtomicLong generations = new AtomicLong();
 
-  /**
-   * Triggers that failed, by authorization URL, until the authorization is read again and decides
-   * (kept in memory: after a restart the challenge is read again anyway).
-   */
-  private final Map<String, TriggerTries> triggerTries = new ConcurrentHashMap<>();
-
-  /** How often a trigger failed since {@code started}, and the CA's refusal, if it refused. */
-  private record TriggerTries(int attempts, Instant started, Optional<Problem> refused) {}
+  /** Triggers that failed, by authorization URL, until the authorization is read again. */
+  private final PostAttempts triggerTries = new PostAttempts();
 
   public ChallengeHandler(
       CaProfiles profiles,
@@ -354,8 +349,7 @@ public final class ChallengeHandler {
                         clock.instant(),
                         c.deadline(),
                         poll,
-                        Optional.ofNullable(triggerTries.get(c.url()))
-                            .flatMap(TriggerTries::refused)),
+                        triggerTries.refused(c.url())),
                     remember));
   }
 
@@ -433,7 +427,7 @@ public final class ChallengeHandler {
                 triggerFailed(c, CaCallFailure.of(error).failure());
                 return;
               }
-              triggerTries.remove(authzUrl);
+              triggerTries.forget(authzUrl);
               if (challenge.status() == AcmeStatus.INVALID) {
                 metrics.count("challenges.trigger.invalid");
                 LOGGER.warn(
@@ -469,25 +463,13 @@ public final class ChallengeHandler {
    * profile's retry policy says, within its budget.
    */
   private void triggerFailed(Context c, AcmeFailure failure) {
-    Instant now = clock.instant();
-    TriggerTries before = triggerTries.get(c.url());
-    TriggerTries tries =
-        new TriggerTries(
-            before == null ? 1 : before.attempts() + 1,
-            before == null ? now : before.started(),
-            failure.kind().retryable() ? Optional.empty() : Optional.of(failure.problem()));
-    triggerTries.put(c.url(), tries);
-    Duration delay = Duration.ZERO;
+    Optional<Duration> next = triggerTries.failed(c.url(), failure, c.profile(), clock.instant());
+    if (next.isEmpty()) {
+      failAndFinish(c, failure);
+      return;
+    }
+    Duration delay = next.get();
     if (failure.kind().retryable()) {
-      Optional<Duration> next =
-          c.profile()
-              .retry()
-              .nextDelay(tries.attempts(), failure.retryAfter(), tries.started(), now);
-      if (next.isEmpty()) {
-        failAndFinish(c, failure);
-        return;
-      }
-      delay = next.get();
       ca.retrying(failure);
     }
     LOGGER.info(
@@ -555,7 +537,7 @@ public final class ChallengeHandler {
   }
 
   private void finish(Context c, UnaryOperator<AuthorizationWork> seen) {
-    triggerTries.remove(c.url());
+    triggerTries.forget(c.url());
     updateWork(c, w -> AuthorizationStep.done(seen.apply(w)))
         .thenRun(
             () -> {

@@ -6,6 +6,7 @@ import dev.renewal.acme.CaCalls;
 import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.CaProfiles;
 import dev.renewal.acme.PollPolicy;
+import dev.renewal.acme.PostAttempts;
 import dev.renewal.contract.RenewalFailures;
 import dev.renewal.events.CertificateIssued;
 import dev.renewal.events.FinalizeRecord;
@@ -26,7 +27,6 @@ import java.io.StringReader;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -69,7 +69,7 @@ public final class FinalizeHandler {
   private final ServiceMetrics metrics;
 
   /** Finalizes that failed, by request id, until the order is read again and decides. */
-  private final Map<String, FinalizeTries> finalizeTries = new ConcurrentHashMap<>();
+  private final PostAttempts finalizeTries = new PostAttempts();
 
   /**
    * Which flow owns each order here: a generation per start or resume; a revoked partition drops
@@ -178,7 +178,7 @@ public final class FinalizeHandler {
       if (partitions.contains(records.partitionOf(id))) {
         owners.remove(id);
         working.remove(id);
-        finalizeTries.remove(id);
+        finalizeTries.forget(id);
       }
     }
   }
@@ -244,8 +244,7 @@ public final class FinalizeHandler {
     switch (view.status()) {
       case VALID -> download(c);
       case READY -> {
-        Optional<Problem> refused =
-            Optional.ofNullable(finalizeTries.get(c.id())).flatMap(FinalizeTries::refused);
+        Optional<Problem> refused = finalizeTries.refused(c.id());
         if (refused.isPresent()) {
           // Refused, and read again still ready: the refusal stands.
           fail(c, refused.get(), false);
@@ -320,16 +319,13 @@ public final class FinalizeHandler {
                 finalizeFailed(c, CaCallFailure.of(error).failure());
                 return;
               }
-              finalizeTries.remove(c.id());
+              finalizeTries.forget(c.id());
               count("orders.finalized");
               LOGGER.info(
                   "order finalized: requestId={} order={}", c.id(), c.record().getOrderUrl());
               later(c, poll.initial(), 1);
             });
   }
-
-  /** How often a finalize failed since {@code started}, and the CA's refusal, if it refused. */
-  private record FinalizeTries(int attempts, Instant started, Optional<Problem> refused) {}
 
   private void finalizeFailed(Context c, AcmeFailure failure) {
     if (failure.problem().getType().endsWith(":orderNotReady")) {
@@ -338,25 +334,13 @@ public final class FinalizeHandler {
       later(c, poll.initial(), 1);
       return;
     }
-    Instant now = clock.instant();
-    FinalizeTries before = finalizeTries.get(c.id());
-    FinalizeTries tries =
-        new FinalizeTries(
-            before == null ? 1 : before.attempts() + 1,
-            before == null ? now : before.started(),
-            failure.kind().retryable() ? Optional.empty() : Optional.of(failure.problem()));
-    finalizeTries.put(c.id(), tries);
-    Duration delay = Duration.ZERO;
+    Optional<Duration> next = finalizeTries.failed(c.id(), failure, c.profile(), clock.instant());
+    if (next.isEmpty()) {
+      fail(c, failure.problem(), true);
+      return;
+    }
+    Duration delay = next.get();
     if (failure.kind().retryable()) {
-      Optional<Duration> next =
-          c.profile()
-              .retry()
-              .nextDelay(tries.attempts(), failure.retryAfter(), tries.started(), now);
-      if (next.isEmpty()) {
-        fail(c, failure.problem(), true);
-        return;
-      }
-      delay = next.get();
       ca.retrying(failure);
     }
     LOGGER.info(
@@ -428,7 +412,7 @@ public final class FinalizeHandler {
                     e);
                 return;
               }
-              finalizeTries.remove(c.id());
+              finalizeTries.forget(c.id());
               count("certificates.issued");
               working.remove(c.id());
               owners.remove(c.id(), c.gen());
@@ -476,7 +460,7 @@ public final class FinalizeHandler {
   private CompletableFuture<Void> fail(OrderReady ready, Problem problem, boolean retryable) {
     String id = ready.getRequestId();
     working.remove(id);
-    finalizeTries.remove(id);
+    finalizeTries.forget(id);
     owners.remove(id);
     return ca.fail(
             ready.getPlaced().getRequest(),

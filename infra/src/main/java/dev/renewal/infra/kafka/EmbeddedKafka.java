@@ -42,8 +42,9 @@ public final class EmbeddedKafka implements AutoCloseable {
   public static EmbeddedKafka start(Path dataDir, int port) {
     try {
       Files.createDirectories(dataDir);
-      int clientPort = port == 0 ? freePort() : port;
-      int controllerPort = freePort();
+      int[] free = freePorts(2);
+      int clientPort = port == 0 ? free[0] : port;
+      int controllerPort = free[1] == port ? free[0] : free[1];
       Path logDir = dataDir.resolve("log");
       Path config = dataDir.resolve("server.properties");
       Properties props = properties(logDir, clientPort, controllerPort);
@@ -127,6 +128,28 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   /** A port free on 127.0.0.1 at the time of asking. */
+  /**
+   * {@code n} distinct free ports on 127.0.0.1, held open together while they are picked: ports
+   * picked one after the other can repeat (a port closed is free again), and two servers of one
+   * process (Pebble's API and its management interface, once in CI) then clash.
+   */
+  public static int[] freePorts(int n) throws IOException {
+    java.util.List<ServerSocket> sockets = new java.util.ArrayList<>();
+    try {
+      int[] ports = new int[n];
+      for (int i = 0; i < n; i++) {
+        ServerSocket socket = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress());
+        sockets.add(socket);
+        ports[i] = socket.getLocalPort();
+      }
+      return ports;
+    } finally {
+      for (ServerSocket socket : sockets) {
+        socket.close();
+      }
+    }
+  }
+
   public static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
       socket.setReuseAddress(true);

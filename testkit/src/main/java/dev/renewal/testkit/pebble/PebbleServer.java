@@ -117,11 +117,12 @@ public final class PebbleServer implements AutoCloseable {
       Path dir = options.workDir();
       Files.createDirectories(dir);
       TlsMaterial tls = TlsMaterial.generate(dir.resolve("tls"));
-      int port = EmbeddedKafka.freePort();
-      int managementPort = EmbeddedKafka.freePort();
-      int dnsPort = EmbeddedKafka.freePort();
-      int challManagement = EmbeddedKafka.freePort();
-      int tlsPort = EmbeddedKafka.freePort();
+      int[] ports = EmbeddedKafka.freePorts(5);
+      int port = ports[0];
+      int managementPort = ports[1];
+      int dnsPort = ports[2];
+      int challManagement = ports[3];
+      int tlsPort = ports[4];
 
       challtestsrv =
           new ProcessBuilder(
