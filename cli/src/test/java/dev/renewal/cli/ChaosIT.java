@@ -181,6 +181,7 @@ class ChaosIT {
         }
       }
 
+      Instant published = Instant.now();
       List<String> killable =
           List.of("order-a", "order-b", "challenge-b", "finalize-a", "finalize-b");
       int brokerKillAt = KILLS / 2;
@@ -243,6 +244,18 @@ class ChaosIT {
           issued.size(),
           issuedIds.size(),
           String.join("\n", events));
+      // Certificates per 10 s since the requests were published, to see progress through the kills.
+      java.util.TreeMap<Long, Long> timeline = new java.util.TreeMap<>();
+      for (var r : issued) {
+        timeline.merge(
+            Duration.between(published, r.value().getOccurredAt()).toSeconds() / 10 * 10,
+            1L,
+            Long::sum);
+      }
+      StringBuilder line = new StringBuilder("issued per 10 s since publishing:");
+      timeline.forEach((t, n) -> line.append(' ').append(t).append("s:").append(n));
+      System.out.println(line);
+      System.out.println("published at " + published);
       assertThat(issuedIds).as(logs()).isEqualTo(ids);
       // One certificate per request: an announcement repeated after a broker restart carries the
       // same serial (at least once, docs/design.md).
