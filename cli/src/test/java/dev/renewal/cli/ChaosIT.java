@@ -221,8 +221,8 @@ class ChaosIT {
         Thread.sleep(1000);
       }
       Set<String> issuedIds = issued.stream().map(ConsumerRecord::key).collect(Collectors.toSet());
-      Instant killed = firstKill;
-      Instant back = brokerBack;
+      Instant killed = firstKill == null ? published : firstKill;
+      Instant back = brokerBack == null ? published : brokerBack;
       Instant last =
           issued.stream().map(r -> r.value().getOccurredAt()).max(Instant::compareTo).orElseThrow();
       Instant firstAfterBroker =
@@ -232,11 +232,12 @@ class ChaosIT {
               .min(Instant::compareTo)
               .orElse(last);
       System.out.printf(
-          "chaos: %d requests, %d kills and 1 broker restart; issued after the first kill %d,"
+          "chaos: %d requests, %d kills and %d broker restart; issued after the first kill %d,"
               + " after the broker's return %d; the first %d ms and the last %d ms after the"
               + " broker's return; %d announcements for %d certificates%n%s%n",
           REQUESTS,
           KILLS,
+          brokerBack == null ? 0 : 1,
           issued.stream().filter(r -> r.value().getOccurredAt().isAfter(killed)).count(),
           issued.stream().filter(r -> r.value().getOccurredAt().isAfter(back)).count(),
           Duration.between(back, firstAfterBroker).toMillis(),
