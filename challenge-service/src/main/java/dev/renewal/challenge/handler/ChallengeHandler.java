@@ -25,6 +25,7 @@ import dev.renewal.events.Problem;
 import dev.renewal.events.Stage;
 import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.topics.CompactedStore;
+import dev.renewal.topics.Ownership;
 import dev.renewal.topics.Publisher;
 import dev.renewal.topics.Topic;
 import dev.renewal.topics.Topics;
@@ -37,11 +38,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
@@ -74,21 +73,15 @@ public final class ChallengeHandler {
   private final PollPolicy poll;
   private final ServiceMetrics metrics;
 
-  /** Requests with work in progress on this instance (for cancellation on revocation). */
-  private final Set<String> active = ConcurrentHashMap.newKeySet();
-
   /** When each active order was placed (from its OrderPlaced; unknown after a restart). */
   private final Map<String, Instant> placedAt = new ConcurrentHashMap<>();
 
   /**
-   * Which flow owns each request's work here: a generation per start or resume. A partition revoked
-   * drops its requests' entries; a flow whose generation is no longer the owner's emits nothing,
-   * writes nothing and removes no response from then on, so that a late step of a revoked flow
-   * cannot undo what the partition's next owner (perhaps this instance again) is doing.
+   * Which flow owns each request's work here (a generation per start or resume); a late step of a
+   * revoked flow must not undo what the partition's next owner is doing. Its size: the orders with
+   * authorizations open.
    */
-  private final Map<String, Long> owners = new ConcurrentHashMap<>();
-
-  private final AtomicLong generations = new AtomicLong();
+  private final Ownership owners;
 
   /** Triggers that failed, by authorization URL, until the authorization is read again. */
   private final PostAttempts triggerTries = new PostAttempts();
@@ -114,7 +107,8 @@ public final class ChallengeHandler {
     this.clock = clock;
     this.poll = poll;
     this.metrics = metrics;
-    metrics.inFlight("orders", active::size);
+    this.owners = new Ownership(records::partitionOf);
+    metrics.inFlight("orders", owners::size);
   }
 
   /**
@@ -167,8 +161,9 @@ public final class ChallengeHandler {
             .setAuthorizations(works)
             .setUpdatedAt(clock.instant())
             .build();
-    long gen = own(requestId);
-    return write(requestId, r -> record)
+    long gen = owners.own(requestId);
+    return records
+        .update(requestId, r -> record)
         .thenRun(
             () -> {
               LOGGER.info(
@@ -184,7 +179,11 @@ public final class ChallengeHandler {
   public void resume(Map<String, ChallengeRecord> loaded) {
     loaded.forEach(
         (requestId, record) -> {
-          long gen = own(requestId);
+          if (record.getAuthorizations().stream()
+              .allMatch(w -> w.getState() == AuthorizationWorkState.DONE)) {
+            return;
+          }
+          long gen = owners.own(requestId);
           for (AuthorizationWork w : record.getAuthorizations()) {
             if (w.getState() != AuthorizationWorkState.DONE) {
               metrics.count("authorizations.resumed");
@@ -201,25 +200,12 @@ public final class ChallengeHandler {
 
   /** Stops the work of requests in partitions this instance no longer owns. */
   public void cancel(Collection<Integer> partitions) {
-    for (String requestId : List.copyOf(owners.keySet())) {
-      if (partitions.contains(records.partitionOf(requestId))) {
-        owners.remove(requestId);
-        active.remove(requestId);
-        placedAt.remove(requestId);
-      }
-    }
-  }
-
-  private long own(String requestId) {
-    long gen = generations.incrementAndGet();
-    owners.put(requestId, gen);
-    return gen;
+    owners.revoke(partitions).forEach(placedAt::remove);
   }
 
   /** Whether {@code c}'s flow still owns its request's work here. */
   private boolean owns(Context c) {
-    Long owner = owners.get(c.requestId());
-    return owner != null && owner == c.gen();
+    return owners.owns(c.requestId(), c.gen());
   }
 
   /** The record, this authorization's work, its profile, and the flow's generation. */
@@ -240,8 +226,7 @@ public final class ChallengeHandler {
 
   /** The authorization's current context, or empty once flow {@code gen} no longer owns it. */
   private Optional<Context> context(String requestId, String authzUrl, long gen) {
-    Long owner = owners.get(requestId);
-    if (owner == null || owner != gen) {
+    if (!owners.owns(requestId, gen)) {
       return Optional.empty();
     }
     return records
@@ -546,9 +531,8 @@ public final class ChallengeHandler {
                       .flatMap(r -> r.getAuthorizations().stream())
                       .allMatch(x -> x.getState() == AuthorizationWorkState.DONE);
               if (all) {
-                active.remove(c.requestId());
                 placedAt.remove(c.requestId());
-                owners.remove(c.requestId(), c.gen());
+                owners.release(c.requestId(), c.gen());
                 LOGGER.info(
                     "every authorization of the order is terminal: requestId={}", c.requestId());
               }
@@ -566,7 +550,7 @@ public final class ChallengeHandler {
     if (!owns(c)) {
       return CompletableFuture.failedFuture(revoked(c));
     }
-    return write(
+    return records.update(
         c.requestId(),
         r -> {
           if (r == null || !owns(c)) {
@@ -582,10 +566,5 @@ public final class ChallengeHandler {
               .setUpdatedAt(clock.instant())
               .build();
         });
-  }
-
-  private CompletableFuture<Void> write(String requestId, UnaryOperator<ChallengeRecord> change) {
-    active.add(requestId);
-    return records.update(requestId, change);
   }
 }

@@ -20,6 +20,7 @@ import dev.renewal.finalize.acme.IssuedCertificate;
 import dev.renewal.finalize.acme.OrderView;
 import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.topics.CompactedStore;
+import dev.renewal.topics.Ownership;
 import dev.renewal.topics.Publisher;
 import dev.renewal.topics.Topics;
 import java.io.IOException;
@@ -31,7 +32,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -72,17 +72,10 @@ public final class FinalizeHandler {
   private final PostAttempts finalizeTries = new PostAttempts();
 
   /**
-   * Which flow owns each order here: a generation per start or resume; a revoked partition drops
-   * its orders, and a flow no longer the owner does nothing more (its partition's next owner, maybe
-   * this instance again, resumes from the record).
+   * Which flow owns each order here (a generation per start or resume); a flow no longer the owner
+   * does nothing more. Its size: the orders being finalized now (recorded, not yet done).
    */
-  private final Map<String, Long> owners = new ConcurrentHashMap<>();
-
-  private final java.util.concurrent.atomic.AtomicLong generations =
-      new java.util.concurrent.atomic.AtomicLong();
-
-  /** Orders being finalized now (recorded, not yet done). */
-  private final java.util.Set<String> working = ConcurrentHashMap.newKeySet();
+  private final Ownership owners;
 
   public FinalizeHandler(
       CaProfiles profiles,
@@ -109,7 +102,8 @@ public final class FinalizeHandler {
     this.scheduler = scheduler;
     this.poll = poll;
     this.metrics = metrics;
-    metrics.inFlight("orders", working::size);
+    this.owners = new Ownership(records::partitionOf);
+    metrics.inFlight("orders", owners::size);
   }
 
   private void count(String name) {
@@ -149,8 +143,7 @@ public final class FinalizeHandler {
             .setDeadline(clock.instant().plus(profile.get().orderDeadline()))
             .setUpdatedAt(clock.instant())
             .build();
-    working.add(id);
-    long gen = own(id);
+    long gen = owners.own(id);
     return records.put(id, record).thenRun(() -> step(id, gen, 1));
   }
 
@@ -160,8 +153,7 @@ public final class FinalizeHandler {
         (id, r) -> {
           if (r.getState() != FinalizeState.DONE) {
             count("orders.resumed");
-            working.add(id);
-            long gen = own(id);
+            long gen = owners.own(id);
             LOGGER.info(
                 "resuming finalization: requestId={} order={} state={}",
                 id,
@@ -174,19 +166,7 @@ public final class FinalizeHandler {
 
   /** Stops the work of orders in partitions this instance no longer owns. */
   public void cancel(java.util.Collection<Integer> partitions) {
-    for (String id : java.util.List.copyOf(owners.keySet())) {
-      if (partitions.contains(records.partitionOf(id))) {
-        owners.remove(id);
-        working.remove(id);
-        finalizeTries.forget(id);
-      }
-    }
-  }
-
-  private long own(String id) {
-    long gen = generations.incrementAndGet();
-    owners.put(id, gen);
-    return gen;
+    owners.revoke(partitions).forEach(finalizeTries::forget);
   }
 
   /** The record, its profile, and the generation of the flow working on it. */
@@ -202,8 +182,7 @@ public final class FinalizeHandler {
 
   /** The order's current context, or empty once flow {@code gen} no longer owns it. */
   private Optional<Context> context(String id, long gen) {
-    Long owner = owners.get(id);
-    if (owner == null || owner != gen) {
+    if (!owners.owns(id, gen)) {
       return Optional.empty();
     }
     return records
@@ -277,8 +256,7 @@ public final class FinalizeHandler {
 
   /** Whether {@code c}'s flow still owns its order here. */
   private boolean owns(Context c) {
-    Long owner = owners.get(c.id());
-    return owner != null && owner == c.gen();
+    return owners.owns(c.id(), c.gen());
   }
 
   private void finalizeOrder(Context c) {
@@ -414,8 +392,7 @@ public final class FinalizeHandler {
               }
               finalizeTries.forget(c.id());
               count("certificates.issued");
-              working.remove(c.id());
-              owners.remove(c.id(), c.gen());
+              owners.release(c.id(), c.gen());
               OrderReady ready = c.record().getReady();
               metrics.stageLatency("finalize", ready.getOccurredAt(), issued.getOccurredAt());
               metrics.stageLatency("end_to_end", request.getOccurredAt(), issued.getOccurredAt());
@@ -452,6 +429,7 @@ public final class FinalizeHandler {
   /** The same for {@code c}'s order, unless its flow no longer owns it. */
   private void fail(Context c, Problem problem, boolean retryable) {
     if (owns(c)) {
+      owners.release(c.id(), c.gen());
       fail(c.record().getReady(), problem, retryable);
     }
   }
@@ -459,9 +437,7 @@ public final class FinalizeHandler {
   /** The failure event, then the record marked done (nothing more is asked of the CA). */
   private CompletableFuture<Void> fail(OrderReady ready, Problem problem, boolean retryable) {
     String id = ready.getRequestId();
-    working.remove(id);
     finalizeTries.forget(id);
-    owners.remove(id);
     return ca.fail(
             ready.getPlaced().getRequest(),
             Stage.FINALIZATION,

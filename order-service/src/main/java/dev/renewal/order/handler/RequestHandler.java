@@ -18,6 +18,7 @@ import dev.renewal.order.acme.OrderGateway;
 import dev.renewal.order.acme.PlacedOrder;
 import dev.renewal.order.domain.RequestValidator;
 import dev.renewal.topics.CompactedStore;
+import dev.renewal.topics.Ownership;
 import dev.renewal.topics.Publisher;
 import dev.renewal.topics.Topics;
 import java.time.Clock;
@@ -54,10 +55,8 @@ public final class RequestHandler {
    * its requests: work still in flight for them records nothing and announces nothing from then on,
    * since the partition's next owner has read the records to their end and goes on from there.
    */
-  private final Map<String, Long> owners = new ConcurrentHashMap<>();
+  private final Ownership owners;
 
-  private final java.util.concurrent.atomic.AtomicLong generations =
-      new java.util.concurrent.atomic.AtomicLong();
   private final ServiceMetrics metrics;
 
   public RequestHandler(
@@ -73,6 +72,7 @@ public final class RequestHandler {
     this.ca = ca;
     this.gateway = gateway;
     this.records = records;
+    this.owners = new Ownership(records::partitionOf);
     this.publisher = publisher;
     this.topics = topics;
     this.validator = new RequestValidator(profiles.names());
@@ -97,14 +97,13 @@ public final class RequestHandler {
         .thenCompose(
             v -> {
               // Owned from when this delivery's work begins (after a duplicate's, if any).
-              gen.set(generations.incrementAndGet());
-              owners.put(id, gen.get());
+              gen.set(owners.own(id));
               return process(key, request, gen.get());
             })
         .whenComplete(
             (v, e) -> {
               inFlight.remove(id, mine);
-              owners.remove(id, gen.get());
+              owners.release(id, gen.get());
               if (e != null) {
                 mine.completeExceptionally(e);
               } else {
@@ -116,17 +115,12 @@ public final class RequestHandler {
 
   /** Stops the work of requests in partitions this instance no longer owns. */
   public void cancel(java.util.Collection<Integer> partitions) {
-    for (String id : java.util.List.copyOf(owners.keySet())) {
-      if (partitions.contains(records.partitionOf(id))) {
-        owners.remove(id);
-      }
-    }
+    owners.revoke(partitions);
   }
 
   /** Completes when delivery {@code gen} still owns {@code id}, else fails: nothing more to do. */
   private CompletableFuture<Void> stillOwned(String id, long gen) {
-    Long owner = owners.get(id);
-    if (owner != null && owner == gen) {
+    if (owners.owns(id, gen)) {
       return CompletableFuture.completedFuture(null);
     }
     LOGGER.info("request moved to another instance, its work here stops: requestId={}", id);
