@@ -15,7 +15,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -138,39 +137,24 @@ public final class ChallengeResponses implements Provisioner {
     if (txtLookup.isEmpty()) {
       return CompletableFuture.completedFuture(Optional.empty());
     }
-    CompletableFuture<Optional<Problem>> result = new CompletableFuture<>();
-    long deadline = System.nanoTime() + dnsPropagationTimeout.toNanos();
-    checkTxt(name, value, deadline, result, 50);
-    return result;
-  }
-
-  private void checkTxt(
-      String name,
-      String value,
-      long deadline,
-      CompletableFuture<Optional<Problem>> result,
-      long delayMs) {
-    CompletableFuture.supplyAsync(() -> txtLookup.get().values(name), dnsWorkers)
-        .handle((values, e) -> e == null && values.contains(value))
-        .thenAccept(
-            seen -> {
-              if (seen) {
-                result.complete(Optional.empty());
-              } else if (System.nanoTime() > deadline) {
-                result.complete(
-                    Optional.of(
+    return Recheck.until(
+            scheduler,
+            System.nanoTime() + dnsPropagationTimeout.toNanos(),
+            50,
+            2000,
+            () ->
+                CompletableFuture.supplyAsync(
+                    () -> txtLookup.get().values(name).contains(value), dnsWorkers))
+        .thenApply(
+            seen ->
+                seen
+                    ? Optional.empty()
+                    : Optional.of(
                         RenewalFailures.problem(
                             DNS_FAILED,
                             "TXT record "
                                 + name
                                 + " not visible within "
                                 + dnsPropagationTimeout)));
-              } else {
-                scheduler.schedule(
-                    () -> checkTxt(name, value, deadline, result, Math.min(delayMs * 2, 2000)),
-                    delayMs,
-                    TimeUnit.MILLISECONDS);
-              }
-            });
   }
 }

@@ -55,41 +55,20 @@ public final class SelfCheck {
     read.thenRun(
         () -> {
           giveUp.cancel(false);
-          attempt(token, keyAuthorization, deadline, result, 10);
+          Recheck.until(scheduler, deadline, 10, 500, () -> served(token, keyAuthorization))
+              .thenAccept(result::complete);
         });
     return result;
   }
 
-  private void attempt(
-      String token,
-      String keyAuthorization,
-      long deadline,
-      CompletableFuture<Boolean> result,
-      long delayMs) {
+  /** Whether the responder answers {@code token} with {@code keyAuthorization} now. */
+  private CompletableFuture<Boolean> served(String token, String keyAuthorization) {
     HttpRequest request =
         HttpRequest.newBuilder(base.resolve("/.well-known/acme-challenge/" + token))
             .timeout(Duration.ofSeconds(2))
             .build();
-    http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
-        .handle(
-            (response, error) ->
-                error == null
-                    && response.statusCode() == 200
-                    && response.body().equals(keyAuthorization))
-        .thenAccept(
-            ok -> {
-              if (ok) {
-                result.complete(true);
-              } else if (System.nanoTime() > deadline) {
-                result.complete(false);
-              } else {
-                scheduler.schedule(
-                    () ->
-                        attempt(
-                            token, keyAuthorization, deadline, result, Math.min(delayMs * 2, 500)),
-                    delayMs,
-                    TimeUnit.MILLISECONDS);
-              }
-            });
+    return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+        .thenApply(
+            response -> response.statusCode() == 200 && response.body().equals(keyAuthorization));
   }
 }
