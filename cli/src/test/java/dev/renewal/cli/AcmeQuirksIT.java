@@ -595,7 +595,8 @@ class AcmeQuirksIT {
             t.orderRecords,
             t.challengeRecords,
             t.finalizeRecords,
-            t.status);
+            t.status,
+            t.http01Responses);
     byte[] poison = new byte[64];
     new java.util.Random(64).nextBytes(poison);
     poison[0] = (byte) 0xa5;
@@ -610,6 +611,12 @@ class AcmeQuirksIT {
           producer.send(
               new org.apache.kafka.clients.producer.ProducerRecord<>(
                   topic.name(), p, "garbage".getBytes(StandardCharsets.UTF_8), poison));
+          if (!topic.compacted()) {
+            // And without a key, which no reader may assume (compacted topics refuse it).
+            producer.send(
+                new org.apache.kafka.clients.producer.ProducerRecord<>(
+                    topic.name(), p, null, poison));
+          }
         }
       }
       producer.flush();
@@ -646,7 +653,7 @@ class AcmeQuirksIT {
     assertThat(
             new TopicReader(fx.stack().clientProps())
                 .readAll(t.renewalRequestedDlq, Duration.ofSeconds(10)))
-        .hasSize(t.renewalRequested.partitions());
+        .hasSize(2 * t.renewalRequested.partitions());
     List<ConsumerRecord<byte[], byte[]>> streams =
         new TopicReader(fx.stack().clientProps()).readAll(t.streamsDlq, Duration.ofSeconds(10));
     assertThat(streams)
