@@ -20,6 +20,7 @@ import org.shredzone.acme4j.Login;
 import org.shredzone.acme4j.Order;
 import org.shredzone.acme4j.connector.Connection;
 import org.shredzone.acme4j.exception.AcmeException;
+import org.shredzone.acme4j.exception.AcmeProtocolException;
 import org.shredzone.acme4j.toolbox.AcmeUtils;
 import org.shredzone.acme4j.toolbox.JSON;
 import org.shredzone.acme4j.toolbox.JSONBuilder;
@@ -136,6 +137,9 @@ public final class Acme4jFinalizeGateway implements FinalizeGateway {
       }
       certificate.download();
       List<X509Certificate> chain = certificate.getCertificateChain();
+      if (chain.isEmpty()) {
+        throw new AcmeProtocolException("the certificate download holds no certificate");
+      }
       X509Certificate leaf = chain.get(0);
       List<String> alternates = new ArrayList<>();
       for (Certificate alternate : certificate.getAlternateCertificates()) {
@@ -165,7 +169,9 @@ public final class Acme4jFinalizeGateway implements FinalizeGateway {
     } catch (AcmeException e) {
       throw new CaCallFailure(e);
     } catch (CertificateParsingException e) {
-      throw new IllegalStateException("cannot read the certificate's names: " + e, e);
+      // The CA's answer, not our bug: classified transient like any malformed answer, so the
+      // download is tried again (a download changes nothing at the CA).
+      throw new AcmeProtocolException("cannot read the certificate's names: " + e, e);
     }
   }
 
