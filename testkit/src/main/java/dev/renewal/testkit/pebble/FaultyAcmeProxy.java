@@ -451,12 +451,15 @@ public final class FaultyAcmeProxy implements AutoCloseable {
     return Map.copyOf(finalizesByOrder);
   }
 
-  /** Every challenge trigger sent through the proxy, whatever Pebble answered. */
+  /**
+   * Every challenge trigger sent through the proxy, whatever Pebble answered, but for those it
+   * refused for a bad nonce (retried inside acme4j, a protocol detail, not a second trigger).
+   */
   public int challengeTriggerPosts() {
     return triggerPosts.get();
   }
 
-  /** Every finalize sent through the proxy, whatever Pebble answered. */
+  /** Every finalize sent through the proxy, likewise (bad-nonce refusals aside). */
   public int finalizePosts() {
     return finalizePosts.get();
   }
@@ -486,15 +489,10 @@ public final class FaultyAcmeProxy implements AutoCloseable {
       out.header("Host", in.getRequestHeaders().getFirst("Host"));
       Exchange request =
           new Exchange(in.getRequestMethod(), path, payload(requestBody), 0, Map.of(), null);
-      if (request.isChallengeTrigger()) {
-        triggerPosts.incrementAndGet();
-      }
-      if (request.isFinalize()) {
-        finalizePosts.incrementAndGet();
-      }
       for (Interceptor interceptor : interceptors) {
         Reply reply = interceptor.intercept(request);
         if (reply != null) {
+          countPost(request, reply.status(), reply.body());
           Map<String, String> headers = new java.util.HashMap<>(reply.headers());
           freshNonce(in.getRequestHeaders().getFirst("Host"))
               .ifPresent(n -> headers.put("Replay-Nonce", n));
@@ -523,6 +521,7 @@ public final class FaultyAcmeProxy implements AutoCloseable {
               response.statusCode(),
               response.headers().map(),
               body);
+      countPost(exchange, exchange.status(), body);
       // Counted only when Pebble accepted them: a badNonce answer is retried by the client.
       if (exchange.isChallengeTrigger() && exchange.status() < 300) {
         triggers.incrementAndGet();
@@ -574,6 +573,22 @@ public final class FaultyAcmeProxy implements AutoCloseable {
         }
       }
       send(in, status, extra, rewritten);
+    }
+  }
+
+  /**
+   * Counts a trigger or finalize that reached the CA as a request of the client's: not one the CA
+   * refused for its nonce (acme4j sends it again with a fresh one, and so would any client).
+   */
+  private void countPost(Exchange exchange, int status, String body) {
+    if (status == 400 && body != null && body.contains(":badNonce")) {
+      return;
+    }
+    if (exchange.isChallengeTrigger()) {
+      triggerPosts.incrementAndGet();
+    }
+    if (exchange.isFinalize()) {
+      finalizePosts.incrementAndGet();
     }
   }
 
