@@ -103,15 +103,6 @@ public final class StackFixture
     topics = stack.topics(prefix);
   }
 
-  /**
-   * Moves the rest of this test to a namespace of its own ({@code <test>.<name>.}: topics, folder),
-   * e.g. to run its scenario again from scratch on a fresh CA.
-   */
-  public void freshNamespace(String name) {
-    prefix = test + "." + name + ".";
-    topics = stack.topics(prefix);
-  }
-
   @Override
   public void afterEach(ExtensionContext context) throws Exception {
     Exception first = null;

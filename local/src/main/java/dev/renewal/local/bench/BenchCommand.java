@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
+    subcommands = CaStressCommand.class,
     description = {
       "Measures the pipeline against a direct acme4j client on the same local Pebble.",
       "",

@@ -60,6 +60,12 @@ public final class DirectClient implements AutoCloseable {
 
   /** Issues one certificate per name with {@code threads} threads; every outcome, in order done. */
   public List<Result> run(List<String> names, int threads) throws InterruptedException {
+    return run(names, threads, r -> {});
+  }
+
+  /** The same, telling {@code each} of every outcome as it comes. */
+  public List<Result> run(List<String> names, int threads, java.util.function.Consumer<Result> each)
+      throws InterruptedException {
     ConcurrentLinkedQueue<String> queue = new ConcurrentLinkedQueue<>(names);
     List<Result> results = Collections.synchronizedList(new ArrayList<>());
     ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -70,7 +76,9 @@ public final class DirectClient implements AutoCloseable {
               () -> {
                 String name;
                 while ((name = queue.poll()) != null) {
-                  results.add(issue(name));
+                  Result result = issue(name);
+                  results.add(result);
+                  each.accept(result);
                 }
               }));
     }

@@ -116,6 +116,20 @@ public final class FaultyAcmeProxy implements AutoCloseable {
     Reply replace(Exchange exchange) throws IOException;
   }
 
+  /** What a request must hold while it is at the CA ({@link PebbleGuard}); none by default. */
+  interface Gate {
+    Gate OPEN = (method, path) -> () -> {};
+
+    /** Holds what the request needs, or returns null when it waited too long. */
+    Pass enter(String method, String path) throws InterruptedException;
+
+    /** Released when the CA has answered. */
+    interface Pass extends AutoCloseable {
+      @Override
+      void close();
+    }
+  }
+
   private static String problem(String type, String detail, int status) {
     ObjectNode p = JSON.createObjectNode();
     p.put("type", type);
@@ -344,51 +358,67 @@ public final class FaultyAcmeProxy implements AutoCloseable {
       new java.util.concurrent.ConcurrentHashMap<>();
   private final AtomicInteger finalizePosts = new AtomicInteger();
   private final TlsMaterial tls;
+  private final Gate gate;
 
   private FaultyAcmeProxy(
       HttpsServer server,
       ExecutorService executor,
       HttpClient upstream,
       URI target,
-      TlsMaterial tls) {
+      TlsMaterial tls,
+      Gate gate) {
     this.server = server;
     this.executor = executor;
     this.upstream = upstream;
     this.target = target;
     this.tls = tls;
+    this.gate = gate;
   }
 
   /** Starts a proxy on a free 127.0.0.1 port in front of {@code pebble}. */
   public static FaultyAcmeProxy start(PebbleServer pebble, Path workDir) {
     try {
-      TlsMaterial tls = TlsMaterial.generate(workDir);
-      HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 128);
-      server.setHttpsConfigurator(new HttpsConfigurator(serverContext(tls)));
-      ExecutorService executor =
-          Executors.newFixedThreadPool(
-              8,
-              r -> {
-                Thread t = new Thread(r, "faulty-acme-proxy");
-                t.setDaemon(true);
-                return t;
-              });
-      HttpClient upstream =
-          HttpClient.newBuilder()
-              .sslContext(TrustedCertificates.sslContext(pebble.trustPem()))
-              .version(HttpClient.Version.HTTP_1_1)
-              .connectTimeout(Duration.ofSeconds(5))
-              .build();
-      URI target = pebble.directoryUrl().resolve("/");
-      FaultyAcmeProxy proxy = new FaultyAcmeProxy(server, executor, upstream, target, tls);
-      server.createContext("/", proxy::handle);
-      server.setExecutor(executor);
-      server.start();
-      LOGGER.info(
-          "faulty acme proxy listening: directory={} target={}", proxy.directoryUrl(), target);
-      return proxy;
+      return start(
+          "faulty acme proxy",
+          pebble.directoryUrl().resolve("/"),
+          pebble.trustPem(),
+          TlsMaterial.generate(workDir),
+          Gate.OPEN);
     } catch (IOException | GeneralSecurityException e) {
       throw new IllegalStateException("cannot start the ACME proxy: " + e, e);
     }
+  }
+
+  /**
+   * A proxy to {@code target} (the root of an ACME server whose HTTPS certificate chains to {@code
+   * trust}), serving HTTPS with {@code tls}, each request holding what {@code gate} gives it while
+   * it is at the server.
+   */
+  static FaultyAcmeProxy start(String name, URI target, Path trust, TlsMaterial tls, Gate gate)
+      throws IOException, GeneralSecurityException {
+    HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 128);
+    server.setHttpsConfigurator(new HttpsConfigurator(serverContext(tls)));
+    // As many threads as requests in flight: a request waiting at the gate holds its thread,
+    // and a fixed pool would cap the CA's concurrency below the client's.
+    ExecutorService executor =
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, name.replace(' ', '-'));
+              t.setDaemon(true);
+              return t;
+            });
+    HttpClient upstream =
+        HttpClient.newBuilder()
+            .sslContext(TrustedCertificates.sslContext(trust))
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+    FaultyAcmeProxy proxy = new FaultyAcmeProxy(server, executor, upstream, target, tls, gate);
+    server.createContext("/", proxy::handle);
+    server.setExecutor(executor);
+    server.start();
+    LOGGER.info("{} listening: directory={} target={}", name, proxy.directoryUrl(), target);
+    return proxy;
   }
 
   private static SSLContext serverContext(TlsMaterial tls)
@@ -501,7 +531,19 @@ public final class FaultyAcmeProxy implements AutoCloseable {
         }
       }
       HttpResponse<byte[]> response;
-      try {
+      try (Gate.Pass pass = gate.enter(in.getRequestMethod(), path)) {
+        if (pass == null) {
+          LOGGER.warn("gave up waiting at the gate: path={}", path);
+          send(
+              in,
+              503,
+              Map.of("Content-Type", "application/problem+json", "Retry-After", "1"),
+              problem(
+                  "urn:ietf:params:acme:error:serverInternal",
+                  "the test CA's guard waited too long",
+                  503));
+          return;
+        }
         response = upstream.send(out.build(), HttpResponse.BodyHandlers.ofByteArray());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

@@ -28,24 +28,37 @@ import org.slf4j.LoggerFactory;
  * HTTP-01 tokens from {@code http://<name>:<httpPort>/.well-known/acme-challenge/<token>} — where
  * our challenge responder listens. All ports are free ports on 127.0.0.1, picked at start, so
  * tests, the demo and a second checkout never clash.
+ *
+ * <p>Clients reach Pebble through {@link PebbleGuard} (the {@link #directoryUrl()} is the guard's),
+ * which keeps apart the requests that wedge Pebble 2.4.0 when they meet; {@link
+ * Options#unguarded()} leaves it out, to show the wedge.
  */
 public final class PebbleServer implements AutoCloseable {
   private static final Logger LOGGER = LoggerFactory.getLogger(PebbleServer.class);
 
   /** What to start and how. */
   public record Options(
-      Path workDir, int httpPort, Map<String, String> environment, Duration startTimeout) {
+      Path workDir,
+      int httpPort,
+      Map<String, String> environment,
+      Duration startTimeout,
+      boolean guarded) {
 
     /** Real validation without Pebble's random sleeps; Pebble's own nonce and reuse chaos on. */
     public static Options defaults(Path workDir, int httpPort) {
       return new Options(
-          workDir, httpPort, Map.of("PEBBLE_VA_NOSLEEP", "1"), Duration.ofSeconds(20));
+          workDir, httpPort, Map.of("PEBBLE_VA_NOSLEEP", "1"), Duration.ofSeconds(20), true);
     }
 
     public Options withEnvironment(Map<String, String> extra) {
       Map<String, String> env = new LinkedHashMap<>(environment);
       env.putAll(extra);
-      return new Options(workDir, httpPort, env, startTimeout);
+      return new Options(workDir, httpPort, env, startTimeout, guarded);
+    }
+
+    /** Clients talk to Pebble itself, without {@link PebbleGuard}: it can wedge. */
+    public Options unguarded() {
+      return new Options(workDir, httpPort, environment, startTimeout, false);
     }
   }
 
@@ -57,6 +70,7 @@ public final class PebbleServer implements AutoCloseable {
   private final int dnsPort;
   private final TlsMaterial tls;
   private final SSLContext sslContext;
+  private volatile FaultyAcmeProxy guard;
 
   private PebbleServer(
       Process pebble,
@@ -177,6 +191,19 @@ public final class PebbleServer implements AutoCloseable {
           new PebbleServer(
               pebble, challtestsrv, port, managementPort, challManagement, dnsPort, tls, ssl);
       server.awaitReady(options.startTimeout(), dir);
+      if (options.guarded()) {
+        try {
+          server.guard =
+              FaultyAcmeProxy.start(
+                  "pebble guard",
+                  server.pebbleUrl().resolve("/"),
+                  tls.caCertificate(),
+                  tls,
+                  new PebbleGuard(Duration.ofSeconds(30)));
+        } catch (java.security.GeneralSecurityException e) {
+          throw new IOException("cannot start the guard in front of Pebble: " + e, e);
+        }
+      }
       LOGGER.info(
           "pebble started: directory={} httpPort={} dns=127.0.0.1:{} env={}",
           server.directoryUrl(),
@@ -210,7 +237,7 @@ public final class PebbleServer implements AutoCloseable {
       try {
         HttpResponse<String> dirResponse =
             http.send(
-                HttpRequest.newBuilder(directoryUrl()).timeout(Duration.ofSeconds(2)).build(),
+                HttpRequest.newBuilder(pebbleUrl()).timeout(Duration.ofSeconds(2)).build(),
                 HttpResponse.BodyHandlers.ofString());
         HttpResponse<String> chall =
             http.send(
@@ -251,8 +278,13 @@ public final class PebbleServer implements AutoCloseable {
         .build();
   }
 
-  /** The ACME directory URL. */
+  /** The ACME directory URL clients use: the guard's, or Pebble's own when unguarded. */
   public URI directoryUrl() {
+    return guard == null ? pebbleUrl() : guard.directoryUrl();
+  }
+
+  /** Pebble's own directory URL, behind the guard. */
+  private URI pebbleUrl() {
     return URI.create("https://127.0.0.1:" + port + "/dir");
   }
 
@@ -304,6 +336,10 @@ public final class PebbleServer implements AutoCloseable {
 
   @Override
   public void close() {
+    if (guard != null) {
+      guard.close();
+      guard = null;
+    }
     List<Process> processes = new ArrayList<>(List.of(pebble, challtestsrv));
     for (Process process : processes) {
       process.destroy();
