@@ -182,6 +182,22 @@ class ChaosIT {
       }
 
       Instant published = Instant.now();
+      TopicReader reader = new TopicReader(client);
+      // Crashes hit running services, as in production: the kills start once the pipeline issues
+      // (seven JVMs starting on two cores take 30-40 s; killing one that is still starting
+      // measures the start-up, not the recovery).
+      Instant warm = null;
+      long warmDeadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+      while (warm == null && System.nanoTime() < warmDeadline) {
+        warm =
+            reader.readAll(topics.certificateIssued, Duration.ofSeconds(10)).stream()
+                .map(r -> r.value().getOccurredAt())
+                .min(Instant::compareTo)
+                .orElse(null);
+        Thread.sleep(500);
+      }
+      assertThat(warm).as("a first certificate before the kills" + logs()).isNotNull();
+      List<Restart> restarts = new ArrayList<>();
       List<String> killable =
           List.of("order-a", "order-b", "challenge-b", "finalize-a", "finalize-b");
       int brokerKillAt = KILLS / 2;
@@ -206,10 +222,11 @@ class ChaosIT {
         }
         events.add(Instant.now() + " killed " + victim);
         Thread.sleep(1000 + random.nextInt(2000));
+        Path log = work.resolve(victim + ".log");
+        restarts.add(new Restart(victim, Instant.now(), Files.size(log), log));
         start(victim, instances.get(victim)[0], configs.get(victim));
       }
 
-      TopicReader reader = new TopicReader(client);
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5 + REQUESTS / 60);
       List<ConsumerRecord<String, CertificateIssued>> issued = List.of();
       while (System.nanoTime() < deadline) {
@@ -256,7 +273,9 @@ class ChaosIT {
       StringBuilder line = new StringBuilder("issued per 10 s since publishing:");
       timeline.forEach((t, n) -> line.append(' ').append(t).append("s:").append(n));
       System.out.println(line);
-      System.out.println("published at " + published);
+      System.out.println(
+          "published at " + published + ", first certificate " + warm + " (kills from then on)");
+      System.out.println(resumes(restarts));
       assertThat(issuedIds).as(logs()).isEqualTo(ids);
       // One certificate per request: an announcement repeated after a broker restart carries the
       // same serial (at least once, docs/design.md).
@@ -294,7 +313,72 @@ class ChaosIT {
       if (stack != null) {
         stack.destroyForcibly();
       }
+      keepLogs();
     }
+  }
+
+  /** With {@code -Dchaos.logs=DIR}, every process's log is copied there to be read after. */
+  private void keepLogs() throws IOException {
+    String to = System.getProperty("chaos.logs");
+    if (to == null || to.isBlank()) {
+      return;
+    }
+    Path dir = Files.createDirectories(Path.of(to));
+    try (var logs = Files.list(work)) {
+      for (Path log : logs.filter(p -> p.toString().endsWith(".log")).toList()) {
+        Files.copy(
+            log, dir.resolve(log.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+  }
+
+  /** A killed instance started again: when, and where its log stood then. */
+  private record Restart(String instance, Instant at, long logOffset, Path log) {}
+
+  /**
+   * How long each restarted instance took to take partitions back: from its start to the first
+   * "partitions assigned" line its consumer loop logged after it (log times are UTC, as the JVMs
+   * here run in UTC).
+   */
+  private static String resumes(List<Restart> restarts) throws IOException {
+    StringBuilder b = new StringBuilder("partitions back after a restart (s):");
+    List<Double> all = new ArrayList<>();
+    for (Restart r : restarts) {
+      byte[] log = Files.readAllBytes(r.log());
+      String after =
+          new String(
+              log,
+              (int) r.logOffset(),
+              log.length - (int) r.logOffset(),
+              java.nio.charset.StandardCharsets.UTF_8);
+      java.util.Optional<java.time.LocalTime> assigned =
+          after
+              .lines()
+              .filter(l -> l.contains("partitions assigned") && l.length() > 12)
+              .map(l -> java.time.LocalTime.parse(l.substring(0, 12)))
+              .findFirst();
+      java.time.LocalTime started = java.time.LocalTime.ofInstant(r.at(), java.time.ZoneOffset.UTC);
+      String figure =
+          assigned
+              .map(
+                  t -> {
+                    double s = Duration.between(started, t).toMillis() / 1000.0;
+                    all.add(s);
+                    return String.format(java.util.Locale.ROOT, "%.1f", s);
+                  })
+              .orElse("never");
+      b.append(' ').append(r.instance()).append('=').append(figure);
+    }
+    all.sort(Double::compare);
+    if (!all.isEmpty()) {
+      b.append(
+          String.format(
+              java.util.Locale.ROOT,
+              "%nmedian %.1f s, max %.1f s",
+              all.get(all.size() / 2),
+              all.get(all.size() - 1)));
+    }
+    return b.toString();
   }
 
   private String logs() throws IOException {
