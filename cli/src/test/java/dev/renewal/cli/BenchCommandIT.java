@@ -43,6 +43,7 @@ class BenchCommandIT {
         .contains("order ready -> issued (finalize, download)")
         .contains("heap peak during the 8 at once")
         .contains("of which the JIT compiler (cores)")
+        .containsPattern("CA requests per cert, in flight +[0-9.]+, [0-9.]+ +[0-9.]+, [0-9.]+")
         .containsPattern("broker work per certificate, 8 at once: [0-9.]+ requests")
         .containsPattern("records +.*renewal\\.requested 1\\.0")
         .contains("throughput >= 0.8x direct")
@@ -87,5 +88,38 @@ class BenchCommandIT {
     if (Pattern.compile("throughput >= 0\\.8x direct +MISSED").matcher(out).find()) {
       assertThat(out).containsPattern("0\\.8x needed at most [0-9]+ core-ms per certificate");
     }
+  }
+
+  @Test
+  void whenTheCaStopsAnsweringThePipelinesPhasesRunAgainOnAFreshOneAndTheFiguresArePrinted()
+      throws Exception {
+    String out =
+        CliProcess.run(
+            work,
+            240,
+            "bench",
+            "--skip-direct",
+            "--rounds",
+            "1",
+            "--requests",
+            "4",
+            "--sequential",
+            "1",
+            "--warmup",
+            "1",
+            "--concurrency",
+            "2",
+            "--stall",
+            "PT5S",
+            "--stop-ca-once",
+            "--work-dir",
+            work.resolve("bench").toString());
+    assertThat(out)
+        .contains("stopping the CA (SIGSTOP, --stop-ca-once)")
+        .containsPattern(
+            "The CA stopped answering \\([0-9]+ failures with a network problem, [0-9]+ requests")
+        .contains("the pipeline's phases again on a fresh Pebble (attempt 2 of 3)")
+        .containsPattern("issued / failed\\s+4 / 0")
+        .containsPattern("broker work per certificate, 4 at once: [0-9.]+ requests");
   }
 }

@@ -337,23 +337,30 @@ class ChaosIT {
 
   /**
    * How long each restarted instance took to take partitions back: from its start to the first
-   * "partitions assigned" line its consumer loop logged after it (log times are UTC, as the JVMs
-   * here run in UTC).
+   * "partitions assigned" line its consumer loop logged (log times are UTC, as the JVMs here run in
+   * UTC). A process killed again before that line has no figure.
    */
   private static String resumes(List<Restart> restarts) throws IOException {
     StringBuilder b = new StringBuilder("partitions back after a restart (s):");
     List<Double> all = new ArrayList<>();
-    for (Restart r : restarts) {
+    for (int i = 0; i < restarts.size(); i++) {
+      Restart r = restarts.get(i);
       byte[] log = Files.readAllBytes(r.log());
-      String after =
+      long end = log.length;
+      for (Restart next : restarts.subList(i + 1, restarts.size())) {
+        if (next.instance().equals(r.instance())) {
+          end = next.logOffset();
+          break;
+        }
+      }
+      String own =
           new String(
               log,
               (int) r.logOffset(),
-              log.length - (int) r.logOffset(),
+              (int) (end - r.logOffset()),
               java.nio.charset.StandardCharsets.UTF_8);
       java.util.Optional<java.time.LocalTime> assigned =
-          after
-              .lines()
+          own.lines()
               .filter(l -> l.contains("partitions assigned") && l.length() > 12)
               .map(l -> java.time.LocalTime.parse(l.substring(0, 12)))
               .findFirst();
@@ -362,11 +369,11 @@ class ChaosIT {
           assigned
               .map(
                   t -> {
-                    double s = Duration.between(started, t).toMillis() / 1000.0;
-                    all.add(s);
-                    return String.format(java.util.Locale.ROOT, "%.1f", s);
+                    double sec = Duration.between(started, t).toMillis() / 1000.0;
+                    all.add(sec);
+                    return String.format(java.util.Locale.ROOT, "%.1f", sec);
                   })
-              .orElse("never");
+              .orElse("killed-before");
       b.append(' ').append(r.instance()).append('=').append(figure);
     }
     all.sort(Double::compare);
@@ -374,9 +381,10 @@ class ChaosIT {
       b.append(
           String.format(
               java.util.Locale.ROOT,
-              "%nmedian %.1f s, max %.1f s",
+              "%nmedian %.1f s, max %.1f s, of %d restarts that lived to take partitions",
               all.get(all.size() / 2),
-              all.get(all.size() - 1)));
+              all.get(all.size() - 1),
+              all.size()));
     }
     return b.toString();
   }

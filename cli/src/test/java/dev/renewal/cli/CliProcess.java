@@ -19,6 +19,11 @@ final class CliProcess {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Dorg.apache.avro.SERIALIZABLE_PACKAGES=dev.renewal.events");
     command.add("-Djdk.httpclient.allowRestrictedHeaders=host");
+    // -Dcli.jvm.options="-Dlogback.configurationFile=..." to look inside the processes.
+    String extra = System.getProperty("cli.jvm.options", "");
+    if (!extra.isBlank()) {
+      command.addAll(List.of(extra.trim().split("\\s+")));
+    }
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(RenewalCli.class.getName());

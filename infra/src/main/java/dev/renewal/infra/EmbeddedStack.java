@@ -55,7 +55,9 @@ public final class EmbeddedStack implements AutoCloseable {
               clientProps,
               EmbeddedRegistry.DEFAULT_TOPIC,
               topicSettings.replicationFactor(),
-              registryPort);
+              // Not an ephemeral port of the system's choice: one no other server of this process
+              // was promised (EmbeddedKafka.freePorts).
+              registryPort == 0 ? EmbeddedKafka.freePort() : registryPort);
       Topics topics =
           Topics.create(
               topicSettings, new AvroSerdes(new RestSchemaRegistryClient(registry.url()), true));

@@ -122,12 +122,16 @@ public final class LocalPipeline implements AutoCloseable {
   public void stopServices(Services services) {
     for (AutoCloseable service :
         List.<AutoCloseable>of(services.orders(), services.challenges(), services.finalizer())) {
-      parts.remove(service);
-      try {
-        service.close();
-      } catch (Exception e) {
-        throw new IllegalStateException("cannot stop a service: " + e, e);
-      }
+      stop(service);
+    }
+  }
+
+  private void stop(AutoCloseable service) {
+    parts.remove(service);
+    try {
+      service.close();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot stop a service: " + e, e);
     }
   }
 
@@ -135,8 +139,21 @@ public final class LocalPipeline implements AutoCloseable {
   public Services startServices(Map<String, String> settings) throws InterruptedException {
     Settings s = Settings.of(settings);
     OrderServiceApp orders = keep(OrderServiceApp.start(s));
-    ChallengeServiceApp challenges = keep(ChallengeServiceApp.start(s));
-    FinalizeServiceApp finalize = keep(FinalizeServiceApp.start(s));
+    ChallengeServiceApp challenges;
+    FinalizeServiceApp finalize;
+    try {
+      challenges = keep(ChallengeServiceApp.start(s));
+      try {
+        finalize = keep(FinalizeServiceApp.start(s));
+      } catch (RuntimeException e) {
+        stop(challenges);
+        throw e;
+      }
+    } catch (RuntimeException e) {
+      // Nothing of a start that failed keeps running (a port, a consumer group, a CA session).
+      stop(orders);
+      throw e;
+    }
     long readyBy = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (!(finalize.ready() && orders.ready() && challenges.ready())
         && System.nanoTime() < readyBy) {

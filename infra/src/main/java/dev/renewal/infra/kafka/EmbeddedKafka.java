@@ -127,20 +127,33 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  /** A port free on 127.0.0.1 at the time of asking. */
+  /** Ports this process has handed out: never handed out again, bound or not yet. */
+  private static final java.util.Set<Integer> HANDED_OUT =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   /**
-   * {@code n} distinct free ports on 127.0.0.1, held open together while they are picked: ports
-   * picked one after the other can repeat (a port closed is free again), and two servers of one
-   * process (Pebble's API and its management interface, once in CI) then clash.
+   * {@code n} distinct ports free on 127.0.0.1, none handed out before by this process. A port is
+   * often picked a while before its server binds it (Pebble's validation port before the challenge
+   * responder that listens there starts, the ports of a restarted Pebble): handed out once, it is
+   * not picked again for another server of this process in the meantime (once in CI, Pebble's API
+   * and its management interface got one port; once in the bench, a restarted Pebble's port was the
+   * HTTP-01 port the next challenge-service had to bind).
    */
-  public static int[] freePorts(int n) throws IOException {
+  public static synchronized int[] freePorts(int n) throws IOException {
     java.util.List<ServerSocket> sockets = new java.util.ArrayList<>();
     try {
       int[] ports = new int[n];
-      for (int i = 0; i < n; i++) {
+      int found = 0;
+      for (int tries = 0; found < n; tries++) {
+        if (tries > 1000) {
+          throw new IOException("no free port on 127.0.0.1 after 1000 tries");
+        }
+        // Held open while the others are picked, so that the system hands out another.
         ServerSocket socket = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress());
         sockets.add(socket);
-        ports[i] = socket.getLocalPort();
+        if (HANDED_OUT.add(socket.getLocalPort())) {
+          ports[found++] = socket.getLocalPort();
+        }
       }
       return ports;
     } finally {
@@ -150,11 +163,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
+  /** One port as {@link #freePorts}. */
   public static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-      socket.setReuseAddress(true);
-      return socket.getLocalPort();
-    }
+    return freePorts(1)[0];
   }
 
   public String bootstrapServers() {

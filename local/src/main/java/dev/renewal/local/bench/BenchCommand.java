@@ -5,7 +5,9 @@ import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.CaProfiles;
 import dev.renewal.config.Settings;
 import dev.renewal.local.LocalPipeline;
+import dev.renewal.testkit.pebble.FaultyAcmeProxy;
 import dev.renewal.topics.Topics;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -108,6 +110,23 @@ public final class BenchCommand implements Callable<Integer> {
   boolean skipDirect;
 
   @Option(
+      names = "--stall",
+      hidden = true,
+      defaultValue = "PT30S",
+      description = "No outcome for this long: the CA stopped answering (default: 30 s).")
+  // A live local Pebble gives the pipeline an outcome every few hundred milliseconds at most (the
+  // first of 200 at once in 2-4 s); a wedged one gives none. It was 90 s until 2026-11-27.
+  Duration stall;
+
+  @Option(
+      names = "--stop-ca-once",
+      hidden = true,
+      description =
+          "For the test of the recovery: stops (SIGSTOP) the Pebble of the first pipeline attempt"
+              + " when its at-once phase starts, as if it had wedged.")
+  boolean stopCaOnce;
+
+  @Option(
       names = "--work-dir",
       defaultValue = "${env:RENEWAL_WORK_DIR:-.renewal}/bench",
       description = "Where data and keys go (default: ${DEFAULT-VALUE}).")
@@ -207,9 +226,40 @@ public final class BenchCommand implements Callable<Integer> {
       long heapPeak,
       double jvmCores,
       double pebbleCores,
-      double jitCores) {
+      double jitCores,
+      double caRequestsPerCertificate,
+      double caInFlight) {
     Phase withCpu(double jvm, double pebble, double jit) {
-      return new Phase(latency, wall, ok, failed, heapPeak, jvm, pebble, jit);
+      return new Phase(
+          latency,
+          wall,
+          ok,
+          failed,
+          heapPeak,
+          jvm,
+          pebble,
+          jit,
+          caRequestsPerCertificate,
+          caInFlight);
+    }
+
+    /** What the CA was asked during the phase, counted at the guard in front of Pebble. */
+    Phase withCa(FaultyAcmeProxy.Load before, FaultyAcmeProxy.Load after) {
+      return new Phase(
+          latency,
+          wall,
+          ok,
+          failed,
+          heapPeak,
+          jvmCores,
+          pebbleCores,
+          jitCores,
+          after.requestsPer(before, ok),
+          after.meanInFlightSince(before));
+    }
+
+    String ca() {
+      return String.format("%.1f, %.1f", caRequestsPerCertificate, caInFlight);
     }
 
     double perSecond() {
@@ -308,7 +358,7 @@ public final class BenchCommand implements Callable<Integer> {
     Topics warmTopics = local.kafka().topics("warmup.");
     LocalPipeline.Services warm = local.startServices(onCurrentPebble(local, settings, "warmup"));
     try (PipelineDriver driver =
-        new PipelineDriver(local.kafka().clientProps(), warmTopics, local.profile())) {
+        new PipelineDriver(local.kafka().clientProps(), warmTopics, local.profile(), stall)) {
       progress("pipeline: warm-up, " + warmup + " at once");
       driver.atOnce("warmup", names("pw", warmup), Duration.ofMinutes(5));
     }
@@ -318,14 +368,31 @@ public final class BenchCommand implements Callable<Integer> {
     // run's figures move by a fifth from run to run on two shared cores (docs/benchmarks.md), so
     // the targets are judged on the medians of the rounds' ratios.
     List<Round> done = new ArrayList<>();
-    for (int r = 1; r <= rounds; r++) {
+    String stopped = null;
+    for (int r = 1; r <= rounds && stopped == null; r++) {
       String tag = rounds == 1 ? "" : " (round " + r + " of " + rounds + ")";
-      Measured direct = skipDirect ? null : directRound(local, r, tag);
-      PipelineMeasured pipe = pipelineRound(local, settings, r, tag);
-      if (pipe == null) {
-        return 2;
+      try {
+        Measured direct = skipDirect ? null : directRound(local, r, tag);
+        PipelineMeasured pipe = pipelineRound(local, settings, r, tag);
+        if (pipe == null) {
+          stopped =
+              "round " + r + ": the CA stopped answering in " + PIPELINE_ATTEMPTS + " attempts";
+        } else {
+          done.add(new Round(r, direct, pipe));
+        }
+      } catch (Exception e) {
+        stopped = "round " + r + ": " + e;
       }
-      done.add(new Round(r, direct, pipe));
+    }
+    if (done.isEmpty()) {
+      out.printf("%nNo round finished (%s): no figures.%n", stopped);
+      out.flush();
+      return 2;
+    }
+    if (stopped != null) {
+      out.printf(
+          "%nStopped after %d of %d rounds (%s); the figures of the rounds done follow.%n",
+          done.size(), rounds, stopped);
     }
     Round shown = medianRound(done);
     Measured directShown = shown.direct();
@@ -380,6 +447,11 @@ public final class BenchCommand implements Callable<Integer> {
         "  core-ms per cert: JVM, JIT, Pebble",
         pipeAll.perCertificate(),
         directAll == null ? "-" : directAll.perCertificate(),
+        "");
+    row(
+        "  CA requests per cert, in flight",
+        pipeAll.ca(),
+        directAll == null ? "-" : directAll.ca(),
         "");
     row(
         "  issued / failed",
@@ -440,7 +512,7 @@ public final class BenchCommand implements Callable<Integer> {
     boolean allIssued =
         done.stream()
             .allMatch(x -> x.pipeline().all().failed() == 0 && x.pipeline().seq().failed() == 0);
-    return allIssued ? 0 : 1;
+    return stopped != null ? 2 : allIssued ? 0 : 1;
   }
 
   /** Every round's throughputs and one-at-a-time p50s, and the medians of their ratios. */
@@ -513,8 +585,9 @@ public final class BenchCommand implements Callable<Integer> {
       Phase seq = direct(direct, names("ds" + r + "-", sequential), 1);
       progress("direct acme4j: " + requests + " at once, " + concurrency + " threads" + tag);
       Cpu before = cpu();
+      FaultyAcmeProxy.Load ca = local.pebble().load();
       Phase all = busy(direct(direct, names("da" + r + "-", requests), concurrency), before);
-      return new Measured(seq, all);
+      return new Measured(seq, all.withCa(ca, local.pebble().load()));
     }
   }
 
@@ -526,49 +599,74 @@ public final class BenchCommand implements Callable<Integer> {
   private PipelineMeasured pipelineRound(
       LocalPipeline local, Map<String, String> settings, int r, String tag) throws Exception {
     for (int attempt = 1; ; attempt++) {
-      local.restartPebble("pipeline-" + r + "-" + attempt);
-      pebblePid = local.pebble().pid();
-      // Each attempt in its own topics and Streams application: nothing left by the warm-up, an
-      // earlier round or a wedged attempt is resumed into the measured phases.
-      String ns = "run" + r + "-" + attempt;
-      Topics topics = local.kafka().topics(ns + ".");
-      LocalPipeline.Services services = local.startServices(onCurrentPebble(local, settings, ns));
-      // The services stop after the attempt, whatever becomes of it.
-      try (PipelineDriver driver =
-          new PipelineDriver(local.kafka().clientProps(), topics, local.profile())) {
-        progress("pipeline: " + sequential + " one at a time" + tag);
-        Map<String, PipelineDriver.Outcome> seq =
-            driver.oneAtATime(
-                "seq" + ns, names("ps" + ns + "-", sequential), PipelineDriver.STALLED);
-        Phase pipeSeq = pipeline(seq, sequential, 0);
-        Map<String, Percentiles> seqStages = driver.stages(seq);
-        if (!wedged(seq, sequential)) {
-          progress("pipeline: " + requests + " at once" + tag);
-          ProcessMemory.resetHeapPeaks();
-          Cpu before = cpu();
-          BrokerLoad.Snapshot brokerBefore = BrokerLoad.now();
-          Map<String, PipelineDriver.Outcome> all =
-              driver.atOnce("all" + ns, names("pa" + ns + "-", requests), Duration.ofMinutes(10));
-          Phase pipeAll = busy(pipeline(all, requests, ProcessMemory.heapPeakBytes()), before);
-          BrokerLoad.Snapshot broker = BrokerLoad.now().since(brokerBefore);
-          if (!wedged(all, requests)) {
-            Map<String, Percentiles> stages = driver.stages(all);
-            return new PipelineMeasured(pipeSeq, pipeAll, seqStages, stages, broker);
-          }
+      String why;
+      try {
+        PipelineMeasured measured = pipelineAttempt(local, settings, r, attempt, tag);
+        if (measured != null) {
+          return measured;
         }
-      } finally {
-        local.stopServices(services);
+        why = "the CA stopped answering";
+      } catch (IOException | RuntimeException e) {
+        // The attempt's services and Pebble are stopped; the next one starts on fresh ones.
+        why = "the attempt failed: " + e;
       }
       if (attempt == PIPELINE_ATTEMPTS) {
-        out.printf("The CA wedged in %d attempts: no figures.%n", attempt);
+        out.printf("%s in %d attempts: no figures for this round.%n", why, attempt);
         return null;
       }
       progress(
-          "the CA wedged: the pipeline's phases again on a fresh Pebble (attempt "
+          why
+              + ": the pipeline's phases again on a fresh Pebble (attempt "
               + (attempt + 1)
               + " of "
               + PIPELINE_ATTEMPTS
               + ")");
+    }
+  }
+
+  /** One attempt at the pipeline's phases of round {@code r}; null if the CA stopped answering. */
+  private PipelineMeasured pipelineAttempt(
+      LocalPipeline local, Map<String, String> settings, int r, int attempt, String tag)
+      throws Exception {
+    local.restartPebble("pipeline-" + r + "-" + attempt);
+    pebblePid = local.pebble().pid();
+    // Each attempt in its own topics and Streams application: nothing left by the warm-up, an
+    // earlier round or a wedged attempt is resumed into the measured phases.
+    String ns = "run" + r + "-" + attempt;
+    Topics topics = local.kafka().topics(ns + ".");
+    LocalPipeline.Services services = local.startServices(onCurrentPebble(local, settings, ns));
+    // The services stop after the attempt, whatever becomes of it.
+    try (PipelineDriver driver =
+        new PipelineDriver(local.kafka().clientProps(), topics, local.profile(), stall)) {
+      progress("pipeline: " + sequential + " one at a time" + tag);
+      Map<String, PipelineDriver.Outcome> seq =
+          driver.oneAtATime("seq" + ns, names("ps" + ns + "-", sequential), stall);
+      Phase pipeSeq = pipeline(seq, sequential, 0);
+      Map<String, Percentiles> seqStages = driver.stages(seq);
+      if (wedged(seq, sequential)) {
+        return null;
+      }
+      if (stopCaOnce && r == 1 && attempt == 1) {
+        progress("stopping the CA (SIGSTOP, --stop-ca-once)");
+        new ProcessBuilder("kill", "-STOP", String.valueOf(pebblePid)).start().waitFor();
+      }
+      progress("pipeline: " + requests + " at once" + tag);
+      ProcessMemory.resetHeapPeaks();
+      Cpu before = cpu();
+      BrokerLoad.Snapshot brokerBefore = BrokerLoad.now();
+      FaultyAcmeProxy.Load ca = local.pebble().load();
+      Map<String, PipelineDriver.Outcome> all =
+          driver.atOnce("all" + ns, names("pa" + ns + "-", requests), Duration.ofMinutes(10));
+      Phase pipeAll =
+          busy(pipeline(all, requests, ProcessMemory.heapPeakBytes()), before)
+              .withCa(ca, local.pebble().load());
+      BrokerLoad.Snapshot broker = BrokerLoad.now().since(brokerBefore);
+      if (wedged(all, requests)) {
+        return null;
+      }
+      return new PipelineMeasured(pipeSeq, pipeAll, seqStages, driver.stages(all), broker);
+    } finally {
+      local.stopServices(services);
     }
   }
 
@@ -637,7 +735,7 @@ public final class BenchCommand implements Callable<Integer> {
     local.startServices(settings);
     Topics topics = local.kafka().topics();
     try (PipelineDriver driver =
-        new PipelineDriver(local.kafka().clientProps(), topics, local.profile())) {
+        new PipelineDriver(local.kafka().clientProps(), topics, local.profile(), stall)) {
       ProcessMemory.resetHeapPeaks();
       long t0 = System.nanoTime();
       Cpu before = cpu();
@@ -694,7 +792,8 @@ public final class BenchCommand implements Callable<Integer> {
       }
     }
     Duration wall = results.isEmpty() ? Duration.ZERO : Duration.ofNanos(last - first);
-    return new Phase(new Percentiles(latencies), wall, latencies.size(), failed, heapPeak, 0, 0, 0);
+    return new Phase(
+        new Percentiles(latencies), wall, latencies.size(), failed, heapPeak, 0, 0, 0, 0, 0);
   }
 
   private static Phase pipeline(
@@ -723,14 +822,15 @@ public final class BenchCommand implements Callable<Integer> {
         heapPeak,
         0,
         0,
+        0,
+        0,
         0);
   }
 
   /**
    * Says so when the CA stopped answering during a phase (failures with a network problem, or
-   * requests with no outcome): Pebble 2.4.0 deadlocks in its in-memory store under concurrent new
-   * orders once it holds many authorizations (docs/benchmarks.md). Such a run's figures mean
-   * nothing.
+   * requests with no outcome): a wedged or stopped local Pebble (docs/benchmarks.md, "Pebble's
+   * deadlock"). Such a phase's figures mean nothing.
    */
   private boolean wedged(Map<String, PipelineDriver.Outcome> outcomes, int sent) {
     long network =
@@ -743,9 +843,9 @@ public final class BenchCommand implements Callable<Integer> {
     }
     out.printf(
         "%nThe CA stopped answering (%d failures with a network problem, %d requests without an"
-            + " outcome): Pebble 2.4.0 deadlocks in its in-memory store under concurrent new orders"
-            + " (docs/benchmarks.md). Figures of a wedged phase are not valid.%n",
-        network, sent - outcomes.size());
+            + " outcome for %d s; docs/benchmarks.md, \"Pebble's deadlock\"). Figures of this phase"
+            + " are not valid.%n",
+        network, sent - outcomes.size(), stall.toSeconds());
     out.flush();
     return true;
   }

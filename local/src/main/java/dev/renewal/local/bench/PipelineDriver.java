@@ -41,21 +41,20 @@ public final class PipelineDriver implements AutoCloseable {
     }
   }
 
-  /**
-   * No outcome for this long while requests are outstanding means the CA stopped answering. A live
-   * local Pebble gives the pipeline an outcome every few hundred milliseconds at most (the first of
-   * 200 at once in 2-4 s); a wedged one gives none. It was 90 s until 2026-11-27: each wedge cost
-   * three times as long.
-   */
-  public static final Duration STALLED = Duration.ofSeconds(30);
-
   private final Map<String, Object> kafka;
   private final Topics topics;
   private final String profile;
   private final Publisher publisher;
   private final KafkaConsumer<byte[], byte[]> outcomes;
+  private final Duration stalled;
 
-  public PipelineDriver(Map<String, Object> kafka, Topics topics, String profile) {
+  /**
+   * With {@code stalled}: no outcome for this long while requests are outstanding ends a wait (the
+   * CA stopped answering).
+   */
+  public PipelineDriver(
+      Map<String, Object> kafka, Topics topics, String profile, Duration stalled) {
+    this.stalled = stalled;
     this.kafka = Map.copyOf(kafka);
     this.topics = topics;
     this.profile = profile;
@@ -123,7 +122,7 @@ public final class PipelineDriver implements AutoCloseable {
     long deadline = System.nanoTime() + timeout.toNanos();
     long lastOutcome = System.nanoTime();
     while (done.size() < sent.size() && System.nanoTime() < deadline) {
-      if (System.nanoTime() - lastOutcome > STALLED.toNanos()) {
+      if (System.nanoTime() - lastOutcome > stalled.toNanos()) {
         // Nothing finished for a long while: the CA stopped answering (the caller says so).
         break;
       }

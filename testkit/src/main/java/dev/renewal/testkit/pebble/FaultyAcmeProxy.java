@@ -116,6 +116,23 @@ public final class FaultyAcmeProxy implements AutoCloseable {
     Reply replace(Exchange exchange) throws IOException;
   }
 
+  /**
+   * What the CA behind the proxy was asked so far: requests forwarded and the integral of requests
+   * in flight at the CA over time (nanoseconds), for a mean between two snapshots.
+   */
+  public record Load(long requests, long inFlightNanos, long atNanos) {
+    /** Requests forwarded since {@code before}, per certificate issued. */
+    public double requestsPer(Load before, int certificates) {
+      return (requests - before.requests) / (double) Math.max(1, certificates);
+    }
+
+    /** Requests in flight at the CA since {@code before}, on average over the time. */
+    public double meanInFlightSince(Load before) {
+      return (inFlightNanos - before.inFlightNanos)
+          / (double) Math.max(1, atNanos - before.atNanos);
+    }
+  }
+
   /** What a request must hold while it is at the CA ({@link PebbleGuard}); none by default. */
   interface Gate {
     Gate OPEN = (method, path) -> () -> {};
@@ -359,6 +376,10 @@ public final class FaultyAcmeProxy implements AutoCloseable {
   private final AtomicInteger finalizePosts = new AtomicInteger();
   private final TlsMaterial tls;
   private final Gate gate;
+  private long forwarded;
+  private int inFlight;
+  private long inFlightNanos;
+  private long lastChange = System.nanoTime();
 
   private FaultyAcmeProxy(
       HttpsServer server,
@@ -396,7 +417,11 @@ public final class FaultyAcmeProxy implements AutoCloseable {
    */
   static FaultyAcmeProxy start(String name, URI target, Path trust, TlsMaterial tls, Gate gate)
       throws IOException, GeneralSecurityException {
-    HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 128);
+    // A port no other server of this process was promised (EmbeddedKafka.freePorts).
+    HttpsServer server =
+        HttpsServer.create(
+            new InetSocketAddress("127.0.0.1", dev.renewal.infra.kafka.EmbeddedKafka.freePort()),
+            128);
     server.setHttpsConfigurator(new HttpsConfigurator(serverContext(tls)));
     // As many threads as requests in flight: a request waiting at the gate holds its thread,
     // and a fixed pool would cap the CA's concurrency below the client's.
@@ -469,6 +494,22 @@ public final class FaultyAcmeProxy implements AutoCloseable {
   /** The CA certificate clients must trust for the proxy's HTTPS. */
   public Path trustPem() {
     return tls.caCertificate();
+  }
+
+  /** What the CA was asked so far ({@link Load}). */
+  public synchronized Load load() {
+    inFlight(0);
+    return new Load(forwarded, inFlightNanos, lastChange);
+  }
+
+  private synchronized void inFlight(int change) {
+    long now = System.nanoTime();
+    inFlightNanos += inFlight * (now - lastChange);
+    lastChange = now;
+    inFlight += change;
+    if (change > 0) {
+      forwarded++;
+    }
   }
 
   /** Challenge triggers (signed POSTs with a payload to a challenge) Pebble accepted so far. */
@@ -544,7 +585,12 @@ public final class FaultyAcmeProxy implements AutoCloseable {
                   503));
           return;
         }
-        response = upstream.send(out.build(), HttpResponse.BodyHandlers.ofByteArray());
+        inFlight(1);
+        try {
+          response = upstream.send(out.build(), HttpResponse.BodyHandlers.ofByteArray());
+        } finally {
+          inFlight(-1);
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         in.sendResponseHeaders(502, -1);

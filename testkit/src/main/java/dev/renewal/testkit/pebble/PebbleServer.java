@@ -283,6 +283,12 @@ public final class PebbleServer implements AutoCloseable {
     return guard == null ? pebbleUrl() : guard.directoryUrl();
   }
 
+  /** What Pebble was asked through its guard so far (nothing is counted when unguarded). */
+  public FaultyAcmeProxy.Load load() {
+    FaultyAcmeProxy g = guard;
+    return g == null ? new FaultyAcmeProxy.Load(0, 0, System.nanoTime()) : g.load();
+  }
+
   /** Pebble's own directory URL, behind the guard. */
   private URI pebbleUrl() {
     return URI.create("https://127.0.0.1:" + port + "/dir");
