@@ -62,7 +62,7 @@ public final class MetricsEndpoint implements AutoCloseable {
   public static MetricsEndpoint start(ServiceMetrics metrics, String host, int port) {
     HttpServer server;
     try {
-      server = HttpServer.create(new InetSocketAddress(host, port), 16);
+      server = dev.renewal.http.HttpServers.create(new InetSocketAddress(host, port), 16);
     } catch (IOException e) {
       throw new UncheckedIOException(
           "cannot serve " + metrics.service() + "'s metrics on " + host + ":" + port + ": " + e, e);

@@ -48,7 +48,7 @@ public final class Http01Responder implements AutoCloseable {
    */
   public static Http01Responder start(
       String host, int port, Function<String, Optional<String>> tokens) throws IOException {
-    HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 128);
+    HttpServer server = dev.renewal.http.HttpServers.create(new InetSocketAddress(host, port), 128);
     ExecutorService executor =
         Executors.newFixedThreadPool(
             8,

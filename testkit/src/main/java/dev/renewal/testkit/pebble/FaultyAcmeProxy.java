@@ -419,7 +419,7 @@ public final class FaultyAcmeProxy implements AutoCloseable {
       throws IOException, GeneralSecurityException {
     // A port no other server of this process was promised (EmbeddedKafka.freePorts).
     HttpsServer server =
-        HttpsServer.create(
+        dev.renewal.http.HttpServers.createHttps(
             new InetSocketAddress("127.0.0.1", dev.renewal.infra.kafka.EmbeddedKafka.freePort()),
             128);
     server.setHttpsConfigurator(new HttpsConfigurator(serverContext(tls)));
