@@ -222,6 +222,7 @@ final class DemoCommand implements Callable<Integer> {
               + " -e");
       out.flush();
       if (keep) {
+        out.println(KafkaUi.lines(kafka.bootstrapServers(), kafka.registryUrl()));
         out.println("Running until Ctrl-C (--keep).");
         out.flush();
         CountDownLatch stop = new CountDownLatch(1);

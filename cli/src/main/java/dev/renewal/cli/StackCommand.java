@@ -94,6 +94,7 @@ final class StackCommand implements Callable<Integer> {
     for (Topic<?, ?> t : stack.topics().all()) {
       out.printf("    %-32s %d partitions, %s%n", t.name(), t.partitions(), t.cleanupPolicy());
     }
+    out.println(KafkaUi.lines(stack.bootstrapServers(), stack.registryUrl()));
     out.println("Press Ctrl-C to stop.");
     out.flush();
     stopped.await();

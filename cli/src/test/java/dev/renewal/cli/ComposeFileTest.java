@@ -114,6 +114,70 @@ class ComposeFileTest {
     return m.group(1);
   }
 
+  /** 10.30.50.0/24 as {address, prefix length}: the address as an int. */
+  private static int[] cidr(String text) {
+    String[] parts = text.split("/");
+    int address = 0;
+    for (String octet : parts[0].split("\\.")) {
+      address = (address << 8) | Integer.parseInt(octet);
+    }
+    return new int[] {address, Integer.parseInt(parts[1])};
+  }
+
+  private static boolean within(String address, String range) {
+    int[] r = cidr(range);
+    int a = cidr(address + "/32")[0];
+    int mask = r[1] == 0 ? 0 : -1 << (32 - r[1]);
+    return (a & mask) == (r[0] & mask);
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void noContainerCanTakeAnotherOnesFixedAddress() throws IOException {
+    Map<String, Object> network =
+        (Map<String, Object>) ((Map<String, Object>) compose().get("networks")).get("renewal");
+    Map<String, Object> config =
+        ((List<Map<String, Object>>) ((Map<String, Object>) network.get("ipam")).get("config"))
+            .get(0);
+    String subnet = String.valueOf(config.get("subnet"));
+    // Without an ip_range Docker hands out the whole subnet, fixed addresses included, to the
+    // containers that start first without one (Kafka, with no dependencies, would likely take
+    // .2, and Pebble then fails with "Address already in use").
+    assertThat(config).as("ipam config of the renewal network").containsKey("ip_range");
+    String automatic = String.valueOf(config.get("ip_range"));
+    assertThat(within(automatic.split("/")[0], subnet)).as(automatic + " in " + subnet).isTrue();
+    Map<String, Object> services = (Map<String, Object>) compose().get("services");
+    Set<String> fixed = new HashSet<>();
+    for (String name : services.keySet()) {
+      Object nets = service(name).get("networks");
+      if (nets instanceof Map<?, ?> m
+          && m.get("renewal") instanceof Map<?, ?> n
+          && n.get("ipv4_address") != null) {
+        String address = String.valueOf(n.get("ipv4_address"));
+        assertThat(within(address, subnet)).as(name + " " + address + " in " + subnet).isTrue();
+        assertThat(within(address, automatic))
+            .as(name + " " + address + " outside the automatic range " + automatic)
+            .isFalse();
+        assertThat(fixed.add(address)).as(name + " " + address + " is nobody else's").isTrue();
+        if (config.get("gateway") != null) {
+          assertThat(address).isNotEqualTo(String.valueOf(config.get("gateway")));
+        }
+      }
+    }
+    assertThat(fixed).hasSize(3);
+  }
+
+  @Test
+  void kafkaUiIsTheImageTheCommandsPrint() throws IOException {
+    assertThat(service("kafka-ui").get("image")).isEqualTo(KafkaUi.IMAGE);
+    assertThat(KafkaUi.command("127.0.0.1:9092", URI.create("http://127.0.0.1:8081")))
+        .isEqualTo(
+            "docker run --rm --network host -e KAFKA_CLUSTERS_0_NAME=renewal"
+                + " -e KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS=127.0.0.1:9092"
+                + " -e KAFKA_CLUSTERS_0_SCHEMAREGISTRY=http://127.0.0.1:8081 "
+                + KafkaUi.IMAGE);
+  }
+
   @Test
   void everyPartAUserNeedsIsThere() throws IOException {
     @SuppressWarnings("unchecked")

@@ -64,6 +64,8 @@ class RenewalStackCommandIT {
       assertThat(bootstrap.find()).isTrue();
       assertThat(registry.find()).isTrue();
       assertThat(text).contains("acme.http01.responses").contains("compact");
+      // The one command that points Kafka UI at it.
+      assertThat(text).contains(KafkaUi.command(bootstrap.group(1), URI.create(registry.group(1))));
 
       HttpResponse<String> subjects =
           HttpClient.newHttpClient()

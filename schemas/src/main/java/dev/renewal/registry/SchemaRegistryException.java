@@ -16,6 +16,18 @@ public class SchemaRegistryException extends RuntimeException {
   /** Confluent error code: schema (or id) not found. */
   public static final int SCHEMA_NOT_FOUND = 40403;
 
+  /** Confluent's code for a subject soft-deleted already (delete it with permanent=true). */
+  public static final int SUBJECT_SOFT_DELETED = 40404;
+
+  /** Confluent's code for a permanent delete of a subject not soft-deleted first. */
+  public static final int SUBJECT_NOT_SOFT_DELETED = 40405;
+
+  /** Confluent's code for a version soft-deleted already. */
+  public static final int VERSION_SOFT_DELETED = 40406;
+
+  /** Confluent's code for a permanent delete of a version not soft-deleted first. */
+  public static final int VERSION_NOT_SOFT_DELETED = 40407;
+
   /** Confluent error code: incompatible schema (HTTP 409). */
   public static final int INCOMPATIBLE = 409;
 

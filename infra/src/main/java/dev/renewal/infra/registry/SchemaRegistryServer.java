@@ -34,16 +34,30 @@ import org.slf4j.LoggerFactory;
  *       /schemas/types}
  *   <li>{@code GET|PUT /config}, {@code GET|PUT /config/{s}}, {@code GET /mode}
  *   <li>{@code POST /compatibility/subjects/{s}/versions[/{v|latest}]}
+ *   <li>{@code DELETE /subjects/{s}[?permanent=true]}, {@code DELETE
+ *       /subjects/{s}/versions/{v|latest}[?permanent=true]} (soft, then permanent), and {@code
+ *       ?deleted=true} on the listings and on a version
  * </ul>
  *
- * Errors use Confluent's body {@code {"error_code":…,"message":…}}: 404 with 40401/40402/40403 for
- * unknown subjects, versions and ids, 409 for an incompatible schema, 422 with 42201/42202/ 42203
- * for invalid input.
+ * Content types as Confluent's: a request body may be {@code
+ * application/vnd.schemaregistry.v1+json}, {@code application/vnd.schemaregistry+json}, {@code
+ * application/json} or {@code application/octet-stream} (else 415), and the answer has the type the
+ * {@code Accept} header prefers among the first three, {@code
+ * application/vnd.schemaregistry.v1+json} when it names none or any (else 406). Kafka UI's registry
+ * client up to v1.4.2 reads only {@code application/json}.
+ *
+ * <p>Errors use Confluent's body {@code {"error_code":…,"message":…}}: 404 with 40401/40402/40403
+ * for unknown subjects, versions and ids and 40404-40407 for deletes out of turn, 409 for an
+ * incompatible schema, 422 with 42201/42202/42203 for invalid input.
  */
 public final class SchemaRegistryServer implements AutoCloseable {
   private static final Logger LOGGER = LoggerFactory.getLogger(SchemaRegistryServer.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
+  static final String V1 = "application/vnd.schemaregistry.v1+json";
+  static final String DEFAULT = "application/vnd.schemaregistry+json";
+  static final String JSON_TYPE = "application/json";
+  private static final List<String> REQUEST_TYPES =
+      List.of(V1, DEFAULT, JSON_TYPE, "application/octet-stream");
 
   private final SchemaStore store;
   private final HttpServer server;
@@ -62,7 +76,7 @@ public final class SchemaRegistryServer implements AutoCloseable {
    */
   public static SchemaRegistryServer start(SchemaStore store, String host, int port)
       throws IOException {
-    HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 64);
+    HttpServer server = dev.renewal.http.HttpServers.create(new InetSocketAddress(host, port), 64);
     ExecutorService executor =
         Executors.newFixedThreadPool(
             4,
@@ -99,11 +113,67 @@ public final class SchemaRegistryServer implements AutoCloseable {
     }
   }
 
+  /**
+   * The type to answer with for an {@code Accept} header: the supported type with the highest
+   * quality, {@link #V1} for none, {@code *}{@code /*} or {@code application/*}; null when the
+   * header accepts none of them.
+   */
+  static String answerType(String accept) {
+    if (accept == null || accept.isBlank()) {
+      return V1;
+    }
+    String best = null;
+    double bestQ = 0;
+    for (String range : accept.split(",")) {
+      String[] parts = range.split(";");
+      String type = parts[0].trim().toLowerCase(java.util.Locale.ROOT);
+      double q = 1;
+      for (int i = 1; i < parts.length; i++) {
+        String param = parts[i].trim();
+        if (param.startsWith("q=")) {
+          try {
+            q = Double.parseDouble(param.substring(2));
+          } catch (NumberFormatException e) {
+            q = 0;
+          }
+        }
+      }
+      String candidate =
+          switch (type) {
+            case V1, DEFAULT, JSON_TYPE -> type;
+            case "*/*", "application/*" -> V1;
+            default -> null;
+          };
+      // Of equal qualities the first listed wins.
+      if (candidate != null && q > bestQ) {
+        best = candidate;
+        bestQ = q;
+      }
+    }
+    return best;
+  }
+
   private void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
       Object body;
       int status = 200;
+      String type = answerType(exchange.getRequestHeaders().getFirst("Accept"));
       try {
+        if (type == null) {
+          type = V1;
+          throw new BadRequest(
+              406,
+              406,
+              "Not Acceptable: answers are " + String.join(", ", List.of(V1, DEFAULT, JSON_TYPE)));
+        }
+        String sent = exchange.getRequestHeaders().getFirst("Content-Type");
+        if (sent != null
+            && !sent.isBlank()
+            && !REQUEST_TYPES.contains(
+                sent.split(";")[0].trim().toLowerCase(java.util.Locale.ROOT))) {
+          throw new BadRequest(
+              415, 415, "Unsupported Media Type: " + sent + "; send one of " + REQUEST_TYPES);
+        }
         body = route(exchange);
       } catch (SchemaRegistryException e) {
         status = e.httpStatus() > 0 ? e.httpStatus() : 500;
@@ -117,7 +187,7 @@ public final class SchemaRegistryServer implements AutoCloseable {
         body = error(50001, "internal error: " + e);
       }
       byte[] bytes = JSON.writeValueAsBytes(body);
-      exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
+      exchange.getResponseHeaders().set("Content-Type", type);
       exchange.sendResponseHeaders(status, bytes.length);
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(bytes);
@@ -134,18 +204,25 @@ public final class SchemaRegistryServer implements AutoCloseable {
       return JSON.createObjectNode();
     }
     String head = n > 0 ? p.get(0) : "";
+    boolean deleted = flag(query, "deleted");
     switch (head) {
       case "subjects" -> {
         if (n == 1 && method.equals("GET")) {
-          return store.subjects();
+          String prefix = parameter(query, "subjectPrefix").orElse("");
+          return store.subjects(deleted).stream().filter(s -> s.startsWith(prefix)).toList();
         }
         String subject = n > 1 ? p.get(1) : "";
         if (n == 2 && method.equals("POST")) {
           SchemaStore.Version v = store.lookup(subject, schemaOf(exchange));
           return version(v);
         }
+        if (n == 2 && method.equals("DELETE")) {
+          return store.deleteSubject(subject, flag(query, "permanent"));
+        }
         if (n == 3 && p.get(2).equals("versions") && method.equals("GET")) {
-          return store.versions(subject).stream().map(SchemaStore.Version::version).toList();
+          return store.versions(subject, deleted).stream()
+              .map(SchemaStore.Version::version)
+              .toList();
         }
         if (n == 3 && p.get(2).equals("versions") && method.equals("POST")) {
           ObjectNode out = JSON.createObjectNode();
@@ -153,11 +230,14 @@ public final class SchemaRegistryServer implements AutoCloseable {
           return out;
         }
         if (n == 4 && p.get(2).equals("versions") && method.equals("GET")) {
-          return version(store.version(subject, p.get(3)));
+          return version(store.version(subject, p.get(3), deleted));
+        }
+        if (n == 4 && p.get(2).equals("versions") && method.equals("DELETE")) {
+          return store.deleteVersion(subject, p.get(3), flag(query, "permanent"));
         }
         if (n == 5 && p.get(2).equals("versions") && p.get(4).equals("schema")) {
           if (method.equals("GET")) {
-            return JSON.readTree(store.version(subject, p.get(3)).schema());
+            return JSON.readTree(store.version(subject, p.get(3), deleted).schema());
           }
         }
       }
@@ -236,6 +316,26 @@ public final class SchemaRegistryServer implements AutoCloseable {
     }
     throw new BadRequest(
         404, 404, "HTTP 404 Not Found: " + method + " " + exchange.getRequestURI());
+  }
+
+  /** The value of query parameter {@code name}, decoded. */
+  private static java.util.Optional<String> parameter(String query, String name) {
+    if (query == null) {
+      return java.util.Optional.empty();
+    }
+    for (String pair : query.split("&")) {
+      int eq = pair.indexOf('=');
+      String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+      if (key.equals(name)) {
+        return java.util.Optional.of(
+            eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
+  private static boolean flag(String query, String name) {
+    return parameter(query, name).map(v -> v.equalsIgnoreCase("true")).orElse(false);
   }
 
   private static ObjectNode version(SchemaStore.Version v) {

@@ -6,7 +6,11 @@ import static dev.renewal.registry.SchemaRegistryException.INVALID_SCHEMA;
 import static dev.renewal.registry.SchemaRegistryException.INVALID_VERSION;
 import static dev.renewal.registry.SchemaRegistryException.SCHEMA_NOT_FOUND;
 import static dev.renewal.registry.SchemaRegistryException.SUBJECT_NOT_FOUND;
+import static dev.renewal.registry.SchemaRegistryException.SUBJECT_NOT_SOFT_DELETED;
+import static dev.renewal.registry.SchemaRegistryException.SUBJECT_SOFT_DELETED;
 import static dev.renewal.registry.SchemaRegistryException.VERSION_NOT_FOUND;
+import static dev.renewal.registry.SchemaRegistryException.VERSION_NOT_SOFT_DELETED;
+import static dev.renewal.registry.SchemaRegistryException.VERSION_SOFT_DELETED;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -31,12 +35,22 @@ import org.apache.avro.SchemaParseException;
  * {"keytype":"SCHEMA","subject":…,"version":…,"magic":1}} with value {@code
  * {"subject","version","id","schema","deleted"}}, and key {@code {"keytype":"CONFIG","subject":…}}
  * with value {@code {"compatibilityLevel":…}}.
+ *
+ * <p>Deletion is Confluent's: a version or a whole subject is first soft-deleted (its record
+ * written again with {@code "deleted":true}: hidden from listings and look-ups but for {@code
+ * ?deleted=true}, its id still resolves), then may be deleted permanently (a tombstone for its
+ * key). A permanent delete of what was not soft-deleted first is refused, as is soft-deleting
+ * twice.
  */
 public final class SchemaStore {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** One registered version of a subject. */
-  public record Version(String subject, int version, int id, String schema) {}
+  /** One registered version of a subject; soft-deleted when {@code deleted}. */
+  public record Version(String subject, int version, int id, String schema, boolean deleted) {
+    Version(String subject, int version, int id, String schema) {
+      this(subject, version, id, schema, false);
+    }
+  }
 
   private final SchemaLog log;
   private final CompatibilityLevel defaultLevel;
@@ -62,7 +76,26 @@ public final class SchemaStore {
       JsonNode v = value == null ? null : JSON.readTree(value);
       switch (k.path("keytype").asText()) {
         case "SCHEMA" -> {
-          if (v == null || v.path("deleted").asBoolean(false)) {
+          if (v == null) {
+            // A permanent delete: the version is gone, and its id with it if nothing holds it.
+            String subject = k.path("subject").asText();
+            int number = k.path("version").asInt();
+            List<Version> versions = subjects.getOrDefault(subject, new ArrayList<>());
+            versions.stream()
+                .filter(x -> x.version() == number)
+                .findFirst()
+                .ifPresent(
+                    gone -> {
+                      versions.remove(gone);
+                      if (subjects.values().stream()
+                          .flatMap(List::stream)
+                          .noneMatch(x -> x.id() == gone.id())) {
+                        schemasById.remove(gone.id());
+                      }
+                    });
+            if (versions.isEmpty()) {
+              subjects.remove(subject);
+            }
             return;
           }
           Version version =
@@ -70,7 +103,8 @@ public final class SchemaStore {
                   v.path("subject").asText(),
                   v.path("version").asInt(),
                   v.path("id").asInt(),
-                  canonical(parse(v.path("schema").asText())));
+                  canonical(parse(v.path("schema").asText())),
+                  v.path("deleted").asBoolean(false));
           List<Version> versions =
               subjects.computeIfAbsent(version.subject(), s -> new ArrayList<>());
           versions.removeIf(x -> x.version() == version.version());
@@ -107,7 +141,8 @@ public final class SchemaStore {
   public synchronized int register(String subject, String schemaText) {
     Schema schema = parse(schemaText);
     String canonical = canonical(schema);
-    List<Version> versions = subjects.getOrDefault(subject, List.of());
+    List<Version> all = subjects.getOrDefault(subject, List.of());
+    List<Version> versions = all.stream().filter(v -> !v.deleted()).toList();
     for (Version v : versions) {
       if (v.schema().equals(canonical)) {
         return v.id();
@@ -124,18 +159,104 @@ public final class SchemaStore {
               + problems);
     }
     int id = idsByCanonical.getOrDefault(canonical, maxId + 1);
-    int version = versions.isEmpty() ? 1 : versions.get(versions.size() - 1).version() + 1;
+    // Numbers go on after soft-deleted versions, as Confluent's do.
+    int version = all.isEmpty() ? 1 : all.get(all.size() - 1).version() + 1;
+    writeVersion(new Version(subject, version, id, canonical, false));
+    return id;
+  }
+
+  private void writeVersion(Version v) {
+    write(schemaKey(v.subject(), v.version()), versionValue(v));
+  }
+
+  private static String schemaKey(String subject, int version) {
     ObjectNode key = JSON.createObjectNode();
     key.put("keytype", "SCHEMA").put("subject", subject).put("version", version).put("magic", 1);
+    return key.toString();
+  }
+
+  private static String versionValue(Version v) {
     ObjectNode value = JSON.createObjectNode();
     value
-        .put("subject", subject)
-        .put("version", version)
-        .put("id", id)
-        .put("schema", canonical)
-        .put("deleted", false);
-    write(key.toString(), value.toString());
-    return id;
+        .put("subject", v.subject())
+        .put("version", v.version())
+        .put("id", v.id())
+        .put("schema", v.schema())
+        .put("deleted", v.deleted());
+    return value.toString();
+  }
+
+  /**
+   * Deletes every version of {@code subject}: soft-deletes the live ones, or with {@code permanent}
+   * removes them all, which must be soft-deleted already. Returns the version numbers deleted.
+   */
+  public synchronized List<Integer> deleteSubject(String subject, boolean permanent) {
+    List<Version> all = subjects.getOrDefault(subject, List.of());
+    if (all.isEmpty()) {
+      throw subjectNotFound(subject);
+    }
+    List<Version> live = all.stream().filter(v -> !v.deleted()).toList();
+    if (permanent) {
+      if (!live.isEmpty()) {
+        throw new SchemaRegistryException(
+            404,
+            SUBJECT_NOT_SOFT_DELETED,
+            "Subject '" + subject + "' was not deleted first before being permanently deleted");
+      }
+      List<Version> gone = List.copyOf(all);
+      gone.forEach(v -> write(schemaKey(subject, v.version()), null));
+      return gone.stream().map(Version::version).toList();
+    }
+    if (live.isEmpty()) {
+      throw new SchemaRegistryException(
+          404,
+          SUBJECT_SOFT_DELETED,
+          "Subject '" + subject + "' was soft deleted.Set permanent=true to delete permanently");
+    }
+    live.forEach(v -> writeVersion(new Version(subject, v.version(), v.id(), v.schema(), true)));
+    return live.stream().map(Version::version).toList();
+  }
+
+  /**
+   * Deletes one version of {@code subject} ({@code latest} or a number): soft-deletes it, or with
+   * {@code permanent} removes it, which must be soft-deleted already. Returns its number.
+   */
+  public synchronized int deleteVersion(String subject, String version, boolean permanent) {
+    // A number is looked up among the soft-deleted versions too (deleting one twice is 40406,
+    // not "not found"); "latest" is the latest live one, or with permanent the latest of all.
+    boolean latest = version.equals("latest") || version.equals("-1");
+    Version v = version(subject, version, permanent || !latest);
+    if (permanent) {
+      if (!v.deleted()) {
+        throw new SchemaRegistryException(
+            404,
+            VERSION_NOT_SOFT_DELETED,
+            "Subject '"
+                + subject
+                + "' Version "
+                + v.version()
+                + " was not deleted first before being permanently deleted");
+      }
+      write(schemaKey(subject, v.version()), null);
+      return v.version();
+    }
+    if (v.deleted()) {
+      throw new SchemaRegistryException(
+          404,
+          VERSION_SOFT_DELETED,
+          "Subject '"
+              + subject
+              + "' Version "
+              + v.version()
+              + " was soft deleted.Set permanent=true to delete permanently");
+    }
+    writeVersion(new Version(subject, v.version(), v.id(), v.schema(), true));
+    return v.version();
+  }
+
+  private static SchemaRegistryException subjectNotFound(String subject) {
+    return new SchemaRegistryException(
+        404, SUBJECT_NOT_FOUND, "Subject '" + subject + "' not found.");
   }
 
   /** The version of {@code subject} whose schema equals {@code schemaText}. */
@@ -150,22 +271,42 @@ public final class SchemaStore {
   }
 
   public synchronized List<String> subjects() {
-    return List.copyOf(subjects.keySet());
+    return subjects(false);
   }
 
-  /** Every version of {@code subject}, oldest first. */
+  /** Subjects with a live version, or with any version when {@code deleted}. */
+  public synchronized List<String> subjects(boolean deleted) {
+    return subjects.entrySet().stream()
+        .filter(e -> e.getValue().stream().anyMatch(v -> deleted || !v.deleted()))
+        .map(Map.Entry::getKey)
+        .toList();
+  }
+
+  /** Every live version of {@code subject}, oldest first. */
   public synchronized List<Version> versions(String subject) {
-    List<Version> versions = subjects.get(subject);
-    if (versions == null || versions.isEmpty()) {
-      throw new SchemaRegistryException(
-          404, SUBJECT_NOT_FOUND, "Subject '" + subject + "' not found.");
+    return versions(subject, false);
+  }
+
+  /** Every version of {@code subject}, oldest first, the soft-deleted ones too when asked. */
+  public synchronized List<Version> versions(String subject, boolean deleted) {
+    List<Version> versions =
+        subjects.getOrDefault(subject, List.of()).stream()
+            .filter(v -> deleted || !v.deleted())
+            .toList();
+    if (versions.isEmpty()) {
+      throw subjectNotFound(subject);
     }
-    return List.copyOf(versions);
+    return versions;
   }
 
   /** {@code version} is a positive number, {@code latest} or {@code -1}. */
   public synchronized Version version(String subject, String version) {
-    List<Version> versions = versions(subject);
+    return version(subject, version, false);
+  }
+
+  /** The same, among the soft-deleted versions too when {@code deleted}. */
+  public synchronized Version version(String subject, String version, boolean deleted) {
+    List<Version> versions = versions(subject, deleted);
     if (version.equals("latest") || version.equals("-1")) {
       return versions.get(versions.size() - 1);
     }
@@ -204,7 +345,9 @@ public final class SchemaStore {
   public synchronized List<Version> versionsOf(int id) {
     schemaById(id);
     List<Version> out = new ArrayList<>();
-    subjects.values().forEach(vs -> vs.stream().filter(v -> v.id() == id).forEach(out::add));
+    subjects
+        .values()
+        .forEach(vs -> vs.stream().filter(v -> v.id() == id && !v.deleted()).forEach(out::add));
     return out;
   }
 
