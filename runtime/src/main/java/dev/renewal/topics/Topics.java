@@ -3,13 +3,16 @@ package dev.renewal.topics;
 import dev.renewal.config.Settings;
 import dev.renewal.events.AuthorizationObserved;
 import dev.renewal.events.AuthorizationReconciled;
+import dev.renewal.events.CertificateCommand;
 import dev.renewal.events.CertificateIssued;
 import dev.renewal.events.ChallengeObserved;
 import dev.renewal.events.ChallengeRecord;
 import dev.renewal.events.FinalizeRecord;
+import dev.renewal.events.ManagedCertificate;
 import dev.renewal.events.OrderPlaced;
 import dev.renewal.events.OrderReady;
 import dev.renewal.events.OrderRecord;
+import dev.renewal.events.RenewalDue;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.RequestStatus;
@@ -44,6 +47,9 @@ public final class Topics {
   public static final String ORDER_READY_DLQ = "acme.order.ready.dlq";
   public static final String STATUS = "renewal.status";
   public static final String STREAMS_DLQ = "acme.streams.dlq";
+  public static final String INVENTORY = "certificate.inventory";
+  public static final String DUE = "certificate.due";
+  public static final String COMMANDS = "certificate.commands";
 
   /** Defaults for the {@code topics.*} keys. */
   public static final Map<String, String> DEFAULTS =
@@ -96,6 +102,18 @@ public final class Topics {
    * finalize-service's Streams application, read by {@code renewal status --summary}.
    */
   public final Topic<String, RequestStatus> status;
+
+  /**
+   * The managed certificates, keyed by certificate name, compacted: scheduler-service's inventory
+   * (docs/scheduler-service.md).
+   */
+  public final Topic<String, ManagedCertificate> inventory;
+
+  /** Each renewal scheduler-service decided on, keyed by certificate name. */
+  public final Topic<String, RenewalDue> due;
+
+  /** Operators' commands about managed certificates (renew, unmanage), keyed by name. */
+  public final Topic<String, CertificateCommand> commands;
 
   private final String prefix;
   private final short replicationFactor;
@@ -155,6 +173,10 @@ public final class Topics {
         new Topic<>(name(ORDER_READY_DLQ), Serdes.ByteArray(), Serdes.ByteArray(), p, events);
     status = new Topic<>(name(STATUS), keys, serdes.value(RequestStatus.class), p, compacted);
     streamsDlq = new Topic<>(name(STREAMS_DLQ), Serdes.ByteArray(), Serdes.ByteArray(), p, events);
+    inventory =
+        new Topic<>(name(INVENTORY), keys, serdes.value(ManagedCertificate.class), p, compacted);
+    due = new Topic<>(name(DUE), keys, serdes.value(RenewalDue.class), p, events);
+    commands = new Topic<>(name(COMMANDS), keys, serdes.value(CertificateCommand.class), p, events);
   }
 
   /** The catalogue for these settings, with serdes from {@code serdes}. */
@@ -195,6 +217,9 @@ public final class Topics {
         finalizeRecords,
         orderReadyDlq,
         status,
-        streamsDlq);
+        streamsDlq,
+        inventory,
+        due,
+        commands);
   }
 }

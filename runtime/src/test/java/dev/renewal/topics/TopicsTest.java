@@ -35,7 +35,10 @@ class TopicsTest {
             "acme.finalize.records",
             "acme.order.ready.dlq",
             "renewal.status",
-            "acme.streams.dlq");
+            "acme.streams.dlq",
+            "certificate.inventory",
+            "certificate.due",
+            "certificate.commands");
     assertThat(topics.http01Responses.compacted()).isTrue();
     assertThat(topics.all().stream().filter(Topic::compacted))
         .containsExactly(
@@ -43,7 +46,8 @@ class TopicsTest {
             topics.orderRecords,
             topics.challengeRecords,
             topics.finalizeRecords,
-            topics.status);
+            topics.status,
+            topics.inventory);
     assertThat(topics.renewalFailed.configs())
         .containsEntry("retention.ms", String.valueOf(90L * 24 * 3600 * 1000));
     assertThat(topics.renewalRequested.partitions()).isEqualTo(3);

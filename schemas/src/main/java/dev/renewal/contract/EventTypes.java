@@ -2,18 +2,22 @@ package dev.renewal.contract;
 
 import dev.renewal.events.AuthorizationObserved;
 import dev.renewal.events.AuthorizationReconciled;
+import dev.renewal.events.CertificateCommand;
 import dev.renewal.events.CertificateIssued;
 import dev.renewal.events.ChallengeObserved;
 import dev.renewal.events.ChallengeRecord;
 import dev.renewal.events.FinalizeRecord;
+import dev.renewal.events.ManagedCertificate;
 import dev.renewal.events.OrderPlaced;
 import dev.renewal.events.OrderReady;
 import dev.renewal.events.OrderRecord;
 import dev.renewal.events.ReconciliationInput;
 import dev.renewal.events.ReconciliationState;
+import dev.renewal.events.RenewalDue;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.RequestStatus;
+import dev.renewal.events.SchedulerInput;
 import java.util.List;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificData;
@@ -30,7 +34,9 @@ public final class EventTypes {
           AuthorizationObserved.class,
           AuthorizationReconciled.class,
           CertificateIssued.class,
-          RenewalFailed.class);
+          RenewalFailed.class,
+          RenewalDue.class,
+          CertificateCommand.class);
 
   /** Internal state records kept on compacted topics (not events, but the same rules hold). */
   public static final List<Class<? extends SpecificRecord>> STATE =
@@ -41,7 +47,9 @@ public final class EventTypes {
           ReconciliationState.class,
           ReconciliationInput.class,
           FinalizeRecord.class,
-          RequestStatus.class);
+          RequestStatus.class,
+          ManagedCertificate.class,
+          SchedulerInput.class);
 
   private EventTypes() {}
 

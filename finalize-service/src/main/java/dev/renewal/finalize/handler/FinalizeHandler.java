@@ -374,6 +374,7 @@ public final class FinalizeHandler {
             .setAriCertId(cert.ariCertId())
             .setKeyRef(keyRef)
             .setAttempt(request.getAttempt())
+            .setManaged(request.getManaged())
             .build();
     publisher
         .send(topics.certificateIssued, c.id(), issued)

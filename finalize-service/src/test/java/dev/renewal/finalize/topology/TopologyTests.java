@@ -1,21 +1,15 @@
 package dev.renewal.finalize.topology;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.renewal.events.ReconciliationState;
 import dev.renewal.registry.InMemorySchemaRegistryClient;
 import dev.renewal.serde.AvroSerdes;
+import dev.renewal.testkit.streams.TopologyTestKit;
 import dev.renewal.topics.Topic;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Properties;
-import java.util.UUID;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.Topology;
@@ -35,12 +29,8 @@ final class TopologyTests {
 
   /** The same with {@code extra} properties. */
   static TopologyTestDriver driver(Topology topology, String guarantee, Properties extra) {
-    Properties props = new Properties();
-    props.putAll(extra);
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test-" + UUID.randomUUID());
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
-    return new TopologyTestDriver(topology, props, Instant.parse("2026-11-27T00:00:00Z"));
+    return TopologyTestKit.driver(
+        topology, guarantee, extra, Instant.parse("2026-11-27T00:00:00Z"));
   }
 
   /**
@@ -63,29 +53,15 @@ final class TopologyTests {
   }
 
   static <V> TestInputTopic<String, V> input(TopologyTestDriver driver, Topic<String, V> topic) {
-    return driver.createInputTopic(
-        topic.name(), Serdes.String().serializer(), topic.valueSerde().serializer());
+    return TopologyTestKit.input(driver, topic);
   }
 
   static <V> TestOutputTopic<String, V> output(TopologyTestDriver driver, Topic<String, V> topic) {
-    return driver.createOutputTopic(
-        topic.name(), Serdes.String().deserializer(), topic.valueSerde().deserializer());
+    return TopologyTestKit.output(driver, topic);
   }
 
-  /**
-   * Checks {@code topology}'s description against {@code src/test/resources/<file>} (written when
-   * missing); returns the description for further checks.
-   */
+  /** {@link TopologyTestKit#assertUnchanged}. */
   static String assertUnchanged(Topology topology, String file) throws IOException {
-    String described = topology.describe().toString().trim();
-    Path golden = Path.of("src/test/resources", file);
-    if (!Files.exists(golden)) {
-      Files.writeString(golden, described + "\n", StandardCharsets.UTF_8);
-    }
-    assertThat(described)
-        .as(
-            "renaming a node or store breaks a running application; update the golden file on purpose")
-        .isEqualTo(Files.readString(golden, StandardCharsets.UTF_8).trim());
-    return described;
+    return TopologyTestKit.assertUnchanged(topology, file);
   }
 }

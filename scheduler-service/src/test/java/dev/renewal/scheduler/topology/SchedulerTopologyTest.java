@@ -1,0 +1,261 @@
+package dev.renewal.scheduler.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.renewal.contract.SampleEvents;
+import dev.renewal.events.CertificateCommand;
+import dev.renewal.events.CertificateIssued;
+import dev.renewal.events.CommandAction;
+import dev.renewal.events.DueReason;
+import dev.renewal.events.ManagedCertificate;
+import dev.renewal.events.RenewalDue;
+import dev.renewal.events.RenewalRequested;
+import dev.renewal.metrics.ServiceMetrics;
+import dev.renewal.registry.InMemorySchemaRegistryClient;
+import dev.renewal.scheduler.domain.Inventory;
+import dev.renewal.serde.AvroSerdes;
+import dev.renewal.testkit.streams.TopologyTestKit;
+import dev.renewal.topics.TopicSettings;
+import dev.renewal.topics.Topics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** scheduler-service's Streams application: the inventory and the renewals it decides. */
+class SchedulerTopologyTest {
+  private static final Instant START = Instant.parse("2026-12-01T10:00:00Z");
+  private static final Duration LIFETIME = Duration.ofSeconds(60);
+
+  private final AvroSerdes serdes = new AvroSerdes(new InMemorySchemaRegistryClient(), true);
+  private final Topics topics = Topics.create(new TopicSettings("", 3, (short) 1, 1000), serdes);
+  @TempDir Path state;
+  private TopologyTestDriver driver;
+  private TestInputTopic<String, RenewalRequested> requests;
+  private TestInputTopic<String, CertificateIssued> issued;
+  private TestInputTopic<String, CertificateCommand> commands;
+  private TestOutputTopic<String, ManagedCertificate> inventory;
+  private TestOutputTopic<String, RenewalDue> due;
+  private TestOutputTopic<String, RenewalRequested> renewals;
+  private final List<RenewalDue> dueSeen = new ArrayList<>();
+  private final List<RenewalRequested> renewalsSeen = new ArrayList<>();
+
+  private Topology topology() {
+    return SchedulerTopology.build(
+        new StreamsBuilder(),
+        topics,
+        serdes,
+        Inventory.Rules.DEFAULT,
+        Duration.ofSeconds(1),
+        new SchedulerMetrics(new ServiceMetrics("scheduler-service")));
+  }
+
+  @BeforeEach
+  void start() {
+    open(START);
+  }
+
+  private void open(Instant at) {
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "scheduler-test");
+    props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
+    driver = TopologyTestKit.driver(topology(), StreamsConfig.EXACTLY_ONCE_V2, props, at);
+    requests = TopologyTestKit.input(driver, topics.renewalRequested);
+    issued = TopologyTestKit.input(driver, topics.certificateIssued);
+    commands = TopologyTestKit.input(driver, topics.commands);
+    inventory = TopologyTestKit.output(driver, topics.inventory);
+    due = TopologyTestKit.output(driver, topics.due);
+    renewals = TopologyTestKit.output(driver, topics.renewalRequested);
+  }
+
+  @AfterEach
+  void stop() {
+    driver.close();
+  }
+
+  private static RenewalRequested request(String name, String id, Instant at) {
+    return RenewalRequested.newBuilder(SampleEvents.request())
+        .setEventId("e-" + id)
+        .setRequestId(id)
+        .setOccurredAt(at)
+        .setCertificateName(name)
+        .build();
+  }
+
+  private static CertificateIssued issue(RenewalRequested r, String serial, Instant notBefore) {
+    return CertificateIssued.newBuilder(SampleEvents.certificateIssued())
+        .setEventId("i-" + r.getRequestId())
+        .setRequestId(r.getRequestId())
+        .setCertificateName(r.getCertificateName())
+        .setSerialNumber(serial)
+        .setNotBefore(notBefore)
+        .setNotAfter(notBefore.plus(LIFETIME))
+        .setOccurredAt(notBefore)
+        .build();
+  }
+
+  private void command(String name, CommandAction action) {
+    commands.pipeInput(
+        name,
+        CertificateCommand.newBuilder()
+            .setEventId("c-" + action)
+            .setOccurredAt(driverNow())
+            .setCertificateName(name)
+            .setAction(action)
+            .build());
+  }
+
+  private Instant now = START;
+
+  private Instant driverNow() {
+    return now;
+  }
+
+  private void advance(Duration d) {
+    now = now.plus(d);
+    driver.advanceWallClockTime(d);
+  }
+
+  /** Reads what was decided so far: the scheduler's RenewalDue and the requests it published. */
+  private void read() {
+    dueSeen.addAll(due.readValuesToList());
+    renewalsSeen.addAll(renewals.readValuesToList());
+  }
+
+  private Map<String, ManagedCertificate> latestInventory() {
+    return inventory.readKeyValuesToMap();
+  }
+
+  @Test
+  void aManagedCertificateIsRenewedOnceWhenItsTimeComesAndAgainAfterItsRenewal() {
+    RenewalRequested r = request("shop", "r1", START);
+    requests.pipeInput(r.getRequestId(), r);
+    issued.pipeInput(r.getRequestId(), issue(r, "0a", START));
+    ManagedCertificate s = latestInventory().get("shop");
+    assertThat(s.getCurrent().getSerialNumber()).isEqualTo("0a");
+    Instant dueAt = s.getNextRenewalAt();
+    assertThat(dueAt).isBetween(START.plusSeconds(28), START.plusSeconds(30));
+
+    advance(Duration.ofSeconds(27));
+    read();
+    assertThat(dueSeen).isEmpty();
+    advance(Duration.ofSeconds(4));
+    read();
+    assertThat(dueSeen).hasSize(1);
+    RenewalDue first = dueSeen.get(0);
+    assertThat(first.getReason()).isEqualTo(DueReason.LIFETIME);
+    assertThat(first.getDueAt()).isEqualTo(dueAt);
+    assertThat(first.getReplacesSerial()).isEqualTo("0a");
+    assertThat(first.getCsr()).isFalse();
+    assertThat(renewalsSeen).hasSize(1);
+    RenewalRequested renewal = renewalsSeen.get(0);
+    assertThat(renewal.getRequestId()).isEqualTo(first.getRenewalRequestId());
+    assertThat(renewal.getRenews()).isEqualTo("0a");
+    assertThat(renewal.getDnsNames()).isEqualTo(r.getDnsNames());
+    ManagedCertificate renewing = latestInventory().get("shop");
+    assertThat(Inventory.renewing(renewing)).isTrue();
+    assertThat(renewing.getNextRenewalAt()).isNull();
+
+    // In flight: not due again, however long it takes.
+    advance(Duration.ofSeconds(60));
+    read();
+    assertThat(dueSeen).hasSize(1);
+
+    // Its own request comes back through renewal.requested, then its certificate.
+    requests.pipeInput(renewal.getRequestId(), renewal);
+    issued.pipeInput(renewal.getRequestId(), issue(renewal, "0b", now));
+    ManagedCertificate renewed = latestInventory().get("shop");
+    assertThat(renewed.getCurrent().getSerialNumber()).isEqualTo("0b");
+    advance(Duration.ofSeconds(31));
+    read();
+    assertThat(dueSeen).hasSize(2);
+    assertThat(dueSeen.get(1).getReplacesSerial()).isEqualTo("0b");
+  }
+
+  @Test
+  void anUnmanagedCertificateIsNotRenewed() {
+    RenewalRequested r = request("shop", "r1", START);
+    requests.pipeInput(r.getRequestId(), r);
+    issued.pipeInput(r.getRequestId(), issue(r, "0a", START));
+    advance(Duration.ofSeconds(1));
+    command("shop", CommandAction.UNMANAGE);
+    assertThat(latestInventory().get("shop").getManaged()).isFalse();
+    advance(Duration.ofSeconds(120));
+    read();
+    assertThat(dueSeen).isEmpty();
+    assertThat(renewalsSeen).isEmpty();
+  }
+
+  @Test
+  void aCsrCertificateGetsRenewalDueOnlyOnceUntilItsKeyHolderAnswers() {
+    RenewalRequested r =
+        RenewalRequested.newBuilder(request("csr", "r1", START))
+            .setCsrPem("-----BEGIN CERTIFICATE REQUEST-----")
+            .build();
+    requests.pipeInput(r.getRequestId(), r);
+    issued.pipeInput(r.getRequestId(), issue(r, "0a", START));
+    advance(Duration.ofSeconds(31));
+    advance(Duration.ofSeconds(60));
+    read();
+    assertThat(dueSeen).hasSize(1);
+    assertThat(dueSeen.get(0).getCsr()).isTrue();
+    assertThat(dueSeen.get(0).getRenewalRequestId()).isNull();
+    assertThat(renewalsSeen).isEmpty();
+  }
+
+  @Test
+  void renewNowIsManualAndOnceWhileInFlight() {
+    RenewalRequested r = request("shop", "r1", START);
+    requests.pipeInput(r.getRequestId(), r);
+    issued.pipeInput(r.getRequestId(), issue(r, "0a", START));
+    command("shop", CommandAction.RENEW);
+    command("shop", CommandAction.RENEW);
+    command("unknown", CommandAction.RENEW);
+    read();
+    assertThat(dueSeen).extracting(RenewalDue::getReason).containsExactly(DueReason.MANUAL);
+    assertThat(renewalsSeen).hasSize(1);
+    // And not again by its lifetime while that renewal is in flight.
+    advance(Duration.ofSeconds(61));
+    read();
+    assertThat(dueSeen).hasSize(1);
+  }
+
+  @Test
+  void theInventoryIsTheSameWhateverTheOrderOfItsEvents() {
+    RenewalRequested r1 = request("shop", "r1", START);
+    RenewalRequested r2 = request("shop", "r2", START.plusSeconds(5));
+    CertificateIssued c1 = issue(r1, "0a", START);
+    requests.pipeInput(r1.getRequestId(), r1);
+    issued.pipeInput(r1.getRequestId(), c1);
+    requests.pipeInput(r2.getRequestId(), r2);
+    ManagedCertificate inOrder = latestInventory().get("shop");
+
+    issued.pipeInput(r1.getRequestId(), c1);
+    requests.pipeInput(r2.getRequestId(), r2);
+    requests.pipeInput(r1.getRequestId(), r1);
+    requests.pipeInput(r1.getRequestId(), r1);
+    requests.pipeInput("other-" + r2.getRequestId(), request("other", "o1", START));
+    // Duplicates change nothing: no new inventory record for shop.
+    assertThat(latestInventory()).doesNotContainKey("shop").containsKey("other");
+    assertThat(inOrder.getRequest().getRequestId()).isEqualTo("r2");
+  }
+
+  @Test
+  void theTopologyIsTheGoldenOne() throws Exception {
+    String described = TopologyTestKit.assertUnchanged(topology(), "scheduler-topology.txt");
+    assertThat(described).contains(SchedulerTopology.STORE).contains("by-name-repartition");
+  }
+}
