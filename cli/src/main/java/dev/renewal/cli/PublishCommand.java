@@ -61,6 +61,24 @@ final class PublishCommand implements Callable<Integer> {
       description = "A PEM CSR file: the pipeline then never sees a private key.")
   Path csr;
 
+  @Option(
+      names = "--once",
+      description = "Issue without managing: scheduler-service does not renew it.")
+  boolean once;
+
+  @Option(
+      names = "--renew-before",
+      paramLabel = "RULE",
+      description =
+          "Renew when this much of the lifetime is left: a duration (30d, 12h) or a percentage"
+              + " (33%%). Default: the CA profile's renewal.before, else a third.")
+  String renewBefore;
+
+  @Option(
+      names = "--reuse-key",
+      description = "Keep the same private key when it is renewed (default: a new key each time).")
+  boolean reuseKey;
+
   @Option(names = "--file", description = "A .csv or .jsonl file, one certificate a line.")
   Path file;
 
@@ -89,6 +107,25 @@ final class PublishCommand implements Callable<Integer> {
     } else {
       err.println("publish: give --name and --domains, or --file");
       return 2;
+    }
+    if (renewBefore != null) {
+      try {
+        dev.renewal.scheduler.domain.RenewalTime.Before.parse(renewBefore);
+      } catch (IllegalArgumentException e) {
+        err.println("publish: --renew-before: " + e.getMessage());
+        return 2;
+      }
+    }
+    for (RequestLines.Line line : lines) {
+      if (line.request() != null) {
+        line.request().setManaged(!once);
+        line.request().setRenewBefore(renewBefore);
+        line.request()
+            .setKeyPolicy(
+                reuseKey
+                    ? dev.renewal.events.KeyPolicy.REUSE
+                    : dev.renewal.events.KeyPolicy.ROTATE);
+      }
     }
     List<RenewalRequested> valid = new ArrayList<>();
     int rejected = 0;

@@ -36,10 +36,11 @@ class ReadmeConfigurationTest {
     all.putAll(OrderServiceApp.DEFAULTS);
     all.putAll(ChallengeServiceApp.DEFAULTS);
     all.putAll(FinalizeServiceApp.DEFAULTS);
+    all.putAll(dev.renewal.scheduler.SchedulerServiceApp.DEFAULTS);
     CaProfiles.defaults("x")
         .forEach((k, v) -> all.put(k.replaceFirst("^ca\\.x\\.", "ca.<name>."), v));
     // documented in docs/metrics.md, with the metrics endpoint
-    all.keySet().removeIf(k -> k.matches("(order|challenge|finalize)\\.metrics\\.(host|port)"));
+    all.keySet().removeIf(k -> k.matches("(order|challenge|finalize|scheduler)\\.metrics\\.(host|port)"));
     return all;
   }
 

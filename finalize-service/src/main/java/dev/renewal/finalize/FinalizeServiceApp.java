@@ -15,9 +15,9 @@ import dev.renewal.finalize.topology.ReconciliationTopology;
 import dev.renewal.finalize.topology.StatusViewTopology;
 import dev.renewal.metrics.MetricsEndpoint;
 import dev.renewal.metrics.ServiceMetrics;
+import dev.renewal.runtime.StreamsApps;
 import dev.renewal.topics.CompactedStore;
 import dev.renewal.topics.ConsumerLoop;
-import dev.renewal.topics.DeadLetteringDeserializationHandler;
 import dev.renewal.topics.Publisher;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -231,17 +231,13 @@ public final class FinalizeServiceApp implements AutoCloseable {
 
   /**
    * A record either application cannot decode goes to {@code topic} with the reason, and the
-   * application goes on ({@link DeadLetteringDeserializationHandler}).
+   * application goes on ({@link StreamsApps#deadLetters}).
    */
   public static void deadLetters(Properties props, String topic) {
-    props.put(
-        StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-        DeadLetteringDeserializationHandler.class);
-    props.put(DeadLetteringDeserializationHandler.TOPIC, topic);
-    props.put(DeadLetteringDeserializationHandler.SERVICE, SERVICE);
+    StreamsApps.deadLetters(props, topic, SERVICE);
   }
 
-  /** What both Streams applications of this service are given. */
+  /** What both Streams applications of this service are given ({@link StreamsApps}). */
   private static Properties streamsProps(
       Map<String, Object> kafka,
       short replicationFactor,
@@ -249,18 +245,8 @@ public final class FinalizeServiceApp implements AutoCloseable {
       Path stateDir,
       Duration commit,
       String guarantee) {
-    Properties props = new Properties();
-    props.putAll(kafka);
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
-    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
-    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, (int) commit.toMillis());
-    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) replicationFactor);
-    props.putIfAbsent(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
-    // Neither application depends on the order between its input topics (every rule holds for
-    // any arrival order), so a task never idles waiting for an empty partition.
-    props.putIfAbsent(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, -1L);
-    return props;
+    return StreamsApps.properties(
+        kafka, replicationFactor, applicationId, stateDir, commit, guarantee);
   }
 
   public boolean ready() {

@@ -42,6 +42,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class StackFixture
     implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
   private final Map<String, Map<String, String>> pebbleEnvironments = new LinkedHashMap<>();
+  private final Map<String, java.time.Duration> pebbleValidities = new HashMap<>();
   private final Map<String, PebbleServer> pebbles = new LinkedHashMap<>();
   private final Map<String, Integer> httpPorts = new HashMap<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -63,6 +64,13 @@ public final class StackFixture
     return this;
   }
 
+  /** The same, issuing certificates valid for {@code validity} (for renewal tests). */
+  public StackFixture pebble(
+      String name, Map<String, String> environment, java.time.Duration validity) {
+    pebbleValidities.put(name, validity);
+    return pebble(name, environment);
+  }
+
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
     work = Files.createTempDirectory(context.getRequiredTestClass().getSimpleName() + "-");
@@ -76,7 +84,9 @@ public final class StackFixture
           e.getKey(),
           PebbleServer.start(
               PebbleServer.Options.defaults(work.resolve(e.getKey()), port)
-                  .withEnvironment(e.getValue())));
+                  .withEnvironment(e.getValue())
+                  .withCertificateValidity(
+                      pebbleValidities.getOrDefault(e.getKey(), java.time.Duration.ZERO))));
     }
   }
 

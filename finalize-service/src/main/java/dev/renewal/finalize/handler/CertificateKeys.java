@@ -1,6 +1,7 @@
 package dev.renewal.finalize.handler;
 
 import dev.renewal.acme.AcmeSessions;
+import dev.renewal.events.KeyPolicy;
 import dev.renewal.events.KeyType;
 import java.io.IOException;
 import java.io.Reader;
@@ -15,8 +16,10 @@ import org.shredzone.acme4j.util.KeyPairUtils;
 
 /**
  * Certificate keys the pipeline generates, on disk with owner-only permissions: {@code
- * <dir>/<certificate name>/<request id>.key}. Events carry the reference (the relative path), never
- * the key.
+ * <dir>/<certificate name>/<request id>.key}, a new one for every request (key policy ROTATE, the
+ * default), or {@code <dir>/<certificate name>/reused.key} for every request of a name with key
+ * policy REUSE (made by its first such request, kept by its renewals). Events carry the reference
+ * (the relative path), never the key.
  */
 public final class CertificateKeys {
   static {
@@ -33,6 +36,13 @@ public final class CertificateKeys {
   /** The reference of the key for this request. */
   public static String reference(String certificateName, String requestId) {
     return certificateName + "/" + requestId + ".key";
+  }
+
+  /** The reference of the key for a request with {@code policy}. */
+  public static String reference(String certificateName, String requestId, KeyPolicy policy) {
+    return policy == KeyPolicy.REUSE
+        ? certificateName + "/reused.key"
+        : reference(certificateName, requestId);
   }
 
   /** Loads the key of {@code reference}, generating it first if it does not exist. */

@@ -138,7 +138,8 @@ public final class FinalizeHandler {
             .setState(FinalizeState.NEW)
             .setKeyRef(
                 request.getCsrPem() == null
-                    ? CertificateKeys.reference(request.getCertificateName(), id)
+                    ? CertificateKeys.reference(
+                        request.getCertificateName(), id, request.getKeyPolicy())
                     : null)
             .setDeadline(clock.instant().plus(profile.get().orderDeadline()))
             .setUpdatedAt(clock.instant())

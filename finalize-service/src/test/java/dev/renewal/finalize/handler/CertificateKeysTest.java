@@ -3,6 +3,7 @@ package dev.renewal.finalize.handler;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.renewal.events.KeyPolicy;
 import dev.renewal.events.KeyType;
 import java.io.StringReader;
 import java.nio.file.Files;
@@ -44,6 +45,23 @@ class CertificateKeysTest {
 
     assertThat(Files.readString(dir.resolve(ref))).isEqualTo(pem);
     assertThat(keys.privatePem(ref, KeyType.EC_P256)).isEqualTo(pem);
+  }
+
+  @Test
+  void everyRequestGetsANewKeyUnlessItsPolicyIsReuse() {
+    CertificateKeys keys = new CertificateKeys(dir);
+    String first = CertificateKeys.reference("www", "r-1", KeyPolicy.ROTATE);
+    String renewal = CertificateKeys.reference("www", "r-2", KeyPolicy.ROTATE);
+    assertThat(first).isNotEqualTo(renewal);
+    assertThat(keys.loadOrCreate(first, KeyType.EC_P256).getPublic())
+        .isNotEqualTo(keys.loadOrCreate(renewal, KeyType.EC_P256).getPublic());
+    String reused = CertificateKeys.reference("www", "r-3", KeyPolicy.REUSE);
+    assertThat(CertificateKeys.reference("www", "r-4", KeyPolicy.REUSE)).isEqualTo(reused);
+    assertThat(keys.loadOrCreate(reused, KeyType.EC_P256).getPublic())
+        .isEqualTo(
+            keys.loadOrCreate(
+                    CertificateKeys.reference("www", "r-4", KeyPolicy.REUSE), KeyType.EC_P256)
+                .getPublic());
   }
 
   @Test

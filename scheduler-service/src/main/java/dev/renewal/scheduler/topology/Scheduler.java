@@ -52,6 +52,10 @@ final class Scheduler implements Processor<String, SchedulerInput, String, Speci
           Map.Entry.<Long, String>comparingByKey().thenComparing(Map.Entry.comparingByValue()));
 
   private final Map<String, Long> dueOf = new HashMap<>();
+
+  /** Every name of this task, for its gauges. */
+  private final java.util.Set<String> names = new java.util.HashSet<>();
+
   private ProcessorContext<String, SpecificRecord> context;
   private KeyValueStore<String, ManagedCertificate> store;
 
@@ -71,6 +75,8 @@ final class Scheduler implements Processor<String, SchedulerInput, String, Speci
       while (all.hasNext()) {
         KeyValue<String, ManagedCertificate> kv = all.next();
         index(kv.key, kv.value);
+        names.add(kv.key);
+        metrics.certificate(kv.key, kv.value);
       }
     }
     context.schedule(punctuateEvery, PunctuationType.WALL_CLOCK_TIME, this::renewDue);
@@ -92,13 +98,16 @@ final class Scheduler implements Processor<String, SchedulerInput, String, Speci
 
   @Override
   public void close() {
-    // The task moves or stops: its certificates are scheduled by their next owner.
+    // The task moves or stops: its certificates are scheduled, and shown, by their next owner.
     metrics.scheduled(-dueOf.size());
+    names.forEach(n -> metrics.certificate(n, null));
   }
 
   private void save(String name, ManagedCertificate s, long now) {
     store.put(name, s);
     index(name, s);
+    names.add(name);
+    metrics.certificate(name, s);
     context.forward(new Record<>(name, s, now));
   }
 

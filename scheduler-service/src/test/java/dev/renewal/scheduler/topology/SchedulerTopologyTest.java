@@ -53,6 +53,20 @@ class SchedulerTopologyTest {
   private final List<RenewalDue> dueSeen = new ArrayList<>();
   private final List<RenewalRequested> renewalsSeen = new ArrayList<>();
 
+  private final ServiceMetrics metrics = new ServiceMetrics("scheduler-service");
+  private final SchedulerMetrics schedulerMetrics =
+      new SchedulerMetrics(metrics, java.time.Clock.fixed(START, java.time.ZoneOffset.UTC));
+
+  /** The value of the sample {@code series} (name and labels as Prometheus writes them). */
+  private double sample(String series) {
+    for (String line : metrics.scrape().split("\n")) {
+      if (line.startsWith(series + " ")) {
+        return Double.parseDouble(line.substring(series.length() + 1).trim());
+      }
+    }
+    throw new AssertionError("no sample " + series + " in:\n" + metrics.scrape());
+  }
+
   private Topology topology() {
     return SchedulerTopology.build(
         new StreamsBuilder(),
@@ -60,7 +74,7 @@ class SchedulerTopologyTest {
         serdes,
         Inventory.Rules.DEFAULT,
         Duration.ofSeconds(1),
-        new SchedulerMetrics(new ServiceMetrics("scheduler-service")));
+        schedulerMetrics);
   }
 
   @BeforeEach
@@ -183,6 +197,30 @@ class SchedulerTopologyTest {
     read();
     assertThat(dueSeen).hasSize(2);
     assertThat(dueSeen.get(1).getReplacesSerial()).isEqualTo("0b");
+  }
+
+  @Test
+  void theMetricsShowEachCertificatesExpiryNextRenewalAndReadiness() {
+    RenewalRequested r = request("shop", "r1", START);
+    requests.pipeInput(r.getRequestId(), r);
+    issued.pipeInput(r.getRequestId(), issue(r, "0a", START));
+    ManagedCertificate s = latestInventory().get("shop");
+    String shop = "{name=\"shop\",service=\"scheduler-service\"}";
+    assertThat(sample("renewal_certificate_expiration_timestamp_seconds" + shop))
+        .isEqualTo(START.plus(LIFETIME).toEpochMilli() / 1000.0);
+    assertThat(sample("renewal_certificate_renewal_timestamp_seconds" + shop))
+        .isEqualTo(s.getNextRenewalAt().toEpochMilli() / 1000.0);
+    assertThat(sample("renewal_certificate_ready" + shop)).isEqualTo(1.0);
+    String state = "renewal_certificates{service=\"scheduler-service\",state=";
+    assertThat(sample(state + "\"managed\"}")).isEqualTo(1.0);
+    assertThat(sample(state + "\"renewing\"}")).isEqualTo(0.0);
+    advance(Duration.ofSeconds(31));
+    assertThat(sample(state + "\"renewing\"}")).isEqualTo(1.0);
+    assertThat(
+            sample("renewal_renewals_due_total{reason=\"lifetime\",service=\"scheduler-service\"}"))
+        .isEqualTo(1.0);
+    // No next renewal while it is renewed: the sample reads NaN, not an old time.
+    assertThat(sample("renewal_certificate_renewal_timestamp_seconds" + shop)).isNaN();
   }
 
   @Test

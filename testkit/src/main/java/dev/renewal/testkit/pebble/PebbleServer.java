@@ -42,23 +42,37 @@ public final class PebbleServer implements AutoCloseable {
       int httpPort,
       Map<String, String> environment,
       Duration startTimeout,
-      boolean guarded) {
+      boolean guarded,
+      Duration certificateValidity) {
 
     /** Real validation without Pebble's random sleeps; Pebble's own nonce and reuse chaos on. */
     public static Options defaults(Path workDir, int httpPort) {
       return new Options(
-          workDir, httpPort, Map.of("PEBBLE_VA_NOSLEEP", "1"), Duration.ofSeconds(20), true);
+          workDir,
+          httpPort,
+          Map.of("PEBBLE_VA_NOSLEEP", "1"),
+          Duration.ofSeconds(20),
+          true,
+          Duration.ZERO);
     }
 
     public Options withEnvironment(Map<String, String> extra) {
       Map<String, String> env = new LinkedHashMap<>(environment);
       env.putAll(extra);
-      return new Options(workDir, httpPort, env, startTimeout, guarded);
+      return new Options(workDir, httpPort, env, startTimeout, guarded, certificateValidity);
     }
 
     /** Clients talk to Pebble itself, without {@link PebbleGuard}: it can wedge. */
     public Options unguarded() {
-      return new Options(workDir, httpPort, environment, startTimeout, false);
+      return new Options(workDir, httpPort, environment, startTimeout, false, certificateValidity);
+    }
+
+    /**
+     * Certificates valid for {@code validity} (Pebble's {@code certificateValidityPeriod}, whole
+     * seconds; zero: Pebble's default of five years), for renewal tests.
+     */
+    public Options withCertificateValidity(Duration validity) {
+      return new Options(workDir, httpPort, environment, startTimeout, guarded, validity);
     }
   }
 
@@ -170,6 +184,9 @@ public final class PebbleServer implements AutoCloseable {
       p.put("tlsPort", tlsPort);
       p.put("ocspResponderURL", "");
       p.put("externalAccountBindingRequired", false);
+      if (!options.certificateValidity().isZero()) {
+        p.put("certificateValidityPeriod", options.certificateValidity().toSeconds());
+      }
       Path configFile = dir.resolve("pebble-config.json");
       Files.writeString(
           configFile, json.writerWithDefaultPrettyPrinter().writeValueAsString(config));

@@ -1,0 +1,146 @@
+package dev.renewal.cli;
+
+import dev.renewal.events.CertificateCommand;
+import dev.renewal.events.CommandAction;
+import dev.renewal.events.ManagedCertificate;
+import dev.renewal.topics.Publisher;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code renewal renew} and {@code renewal unmanage}: commands about managed certificates, on
+ * {@code certificate.commands}. The names are checked against the inventory first: an unknown name
+ * is one line on stderr and nothing is published.
+ */
+final class CertificateCommands {
+  private CertificateCommands() {}
+
+  /** Publishes {@code action} for each of {@code names}, all of them known, or none. */
+  static int publish(
+      CommandSpec spec, ServiceOptions options, CommandAction action, List<String> names) {
+    OpsContext ctx = OpsContext.load(options.settings());
+    Map<String, ManagedCertificate> inventory = CertificatesCommand.inventory(ctx);
+    List<String> unknown = names.stream().filter(n -> !inventory.containsKey(n)).toList();
+    if (!unknown.isEmpty()) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "not in the inventory (renewal certificates lists it): " + String.join(", ", unknown));
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    String who = System.getProperty("user.name", "");
+    try (Publisher publisher = Publisher.create(ctx.kafka(), "renewal-cli")) {
+      for (String name : names) {
+        publisher
+            .send(
+                ctx.topics().commands,
+                name,
+                CertificateCommand.newBuilder()
+                    .setEventId(UUID.randomUUID().toString())
+                    .setOccurredAt(Instant.now())
+                    .setCertificateName(name)
+                    .setAction(action)
+                    .setRequestedBy(who)
+                    .build())
+            .join();
+        out.printf(
+            "%s %s: sent to %s%n",
+            action.toString().toLowerCase(java.util.Locale.ROOT),
+            name,
+            ctx.topics().commands.name());
+      }
+    }
+    out.flush();
+    return 0;
+  }
+
+  @Command(
+      name = "renew",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Renews managed certificates now (like cmctl renew): scheduler-service decides a"
+            + " renewal with reason MANUAL for each, unless it is being renewed already."
+      })
+  static final class Renew implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin ServiceOptions options;
+
+    @Parameters(paramLabel = "NAME", arity = "0..*", description = "Certificate names.")
+    List<String> names = new ArrayList<>();
+
+    @Option(
+        names = "--all-due",
+        description = "Every managed certificate whose next renewal is within --within.")
+    boolean allDue;
+
+    @Option(
+        names = "--within",
+        paramLabel = "DURATION",
+        defaultValue = "0s",
+        description = "With --all-due: due within this (default: now), e.g. 7d.")
+    String within;
+
+    @Override
+    public Integer call() {
+      if (allDue == !names.isEmpty()) {
+        throw new ParameterException(spec.commandLine(), "give certificate names or --all-due");
+      }
+      List<String> targets = names;
+      if (allDue) {
+        Duration d;
+        try {
+          d = StatusCommand.duration(within);
+        } catch (IllegalArgumentException e) {
+          throw new ParameterException(
+              spec.commandLine(), "--within: not a duration (7d, 12h, 30m): " + within);
+        }
+        Instant by = Instant.now().plus(d);
+        targets =
+            CertificatesCommand.inventory(OpsContext.load(options.settings())).values().stream()
+                .filter(c -> c.getManaged() && c.getNextRenewalAt() != null)
+                .filter(c -> !c.getNextRenewalAt().isAfter(by))
+                .map(ManagedCertificate::getCertificateName)
+                .sorted()
+                .toList();
+        if (targets.isEmpty()) {
+          spec.commandLine().getOut().println("no managed certificate is due by " + by);
+          spec.commandLine().getOut().flush();
+          return 0;
+        }
+      }
+      return publish(spec, options, CommandAction.RENEW, targets);
+    }
+  }
+
+  @Command(
+      name = "unmanage",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Stops renewing certificates: they stay in the inventory, unmanaged, with their history;"
+            + " a later managed request for a name manages it again."
+      })
+  static final class Unmanage implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin ServiceOptions options;
+
+    @Parameters(paramLabel = "NAME", arity = "1..*", description = "Certificate names.")
+    List<String> names = new ArrayList<>();
+
+    @Override
+    public Integer call() {
+      return publish(spec, options, CommandAction.UNMANAGE, names);
+    }
+  }
+}

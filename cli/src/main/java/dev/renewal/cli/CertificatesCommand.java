@@ -1,0 +1,218 @@
+package dev.renewal.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.renewal.events.ManagedCertificate;
+import dev.renewal.events.RenewalAttempt;
+import dev.renewal.scheduler.domain.Inventory;
+import dev.renewal.topics.TopicReader;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code renewal certificates}: the managed certificates, as the inventory holds them. */
+@Command(
+    name = "certificates",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Lists the managed certificates (certificate.inventory, kept by scheduler-service): name,"
+          + " DNS names, CA profile, serial, when it expires, when it is renewed next and why,"
+          + " the last attempt's outcome."
+    })
+final class CertificatesCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+  @Mixin ServiceOptions options;
+
+  @Option(
+      names = "--due-within",
+      paramLabel = "DURATION",
+      description = "Only those whose next renewal is within this (e.g. 7d, 12h).")
+  String dueWithin;
+
+  @Option(names = "--failing", description = "Only those whose latest attempt failed.")
+  boolean failing;
+
+  @Option(names = "--json", description = "One JSON array, for scripts.")
+  boolean json;
+
+  @Option(names = "--all", description = "Also the unmanaged ones.")
+  boolean all;
+
+  @Override
+  public Integer call() {
+    Duration within = null;
+    if (dueWithin != null) {
+      try {
+        within = StatusCommand.duration(dueWithin);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(
+            spec.commandLine(), "--due-within: not a duration (7d, 12h, 30m): " + dueWithin);
+      }
+    }
+    OpsContext ctx = OpsContext.load(options.settings());
+    Instant now = Instant.now();
+    List<ManagedCertificate> shown = new ArrayList<>();
+    for (ManagedCertificate c : inventory(ctx).values()) {
+      if (!all && !c.getManaged()) {
+        continue;
+      }
+      if (failing && !Inventory.failing(c)) {
+        continue;
+      }
+      if (within != null
+          && (c.getNextRenewalAt() == null || c.getNextRenewalAt().isAfter(now.plus(within)))) {
+        continue;
+      }
+      shown.add(c);
+    }
+    shown.sort(Comparator.comparing(ManagedCertificate::getCertificateName));
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      out.println(json(shown));
+    } else {
+      table(shown, now, out);
+    }
+    out.flush();
+    return 0;
+  }
+
+  /** The latest record of every name in {@code certificate.inventory}. */
+  static Map<String, ManagedCertificate> inventory(OpsContext ctx) {
+    Map<String, ManagedCertificate> out = new LinkedHashMap<>();
+    TopicReader reader = new TopicReader(ctx.kafka());
+    for (var r : reader.readAll(ctx.topics().inventory, Duration.ofSeconds(30))) {
+      if (r.value() == null) {
+        out.remove(r.key());
+      } else {
+        out.put(r.key(), r.value());
+      }
+    }
+    return out;
+  }
+
+  static String lastOutcome(ManagedCertificate c) {
+    List<RenewalAttempt> attempts = c.getAttempts();
+    if (attempts.isEmpty()) {
+      return "-";
+    }
+    RenewalAttempt a = attempts.get(attempts.size() - 1);
+    String outcome = a.getOutcome().toString().toLowerCase(java.util.Locale.ROOT);
+    if (a.getFailedStage() != null) {
+      outcome += " at " + a.getFailedStage() + " (" + a.getProblemType() + ")";
+    }
+    if (c.getConsecutiveFailures() > 1) {
+      outcome += ", " + c.getConsecutiveFailures() + " failures in a row";
+    }
+    return outcome;
+  }
+
+  static String next(ManagedCertificate c, Instant now) {
+    if (!c.getManaged()) {
+      return "unmanaged";
+    }
+    if (c.getNextRenewalAt() != null) {
+      return c.getNextRenewalAt()
+          + " (in "
+          + human(Duration.between(now, c.getNextRenewalAt()))
+          + ", "
+          + c.getNextRenewalReason().toString().toLowerCase(java.util.Locale.ROOT)
+          + ")";
+    }
+    if (Inventory.renewing(c)) {
+      return "renewing now";
+    }
+    if (Inventory.failing(c)) {
+      return "failing: renewal renew " + c.getCertificateName() + " to try again";
+    }
+    return c.getCurrent() == null ? "not issued yet" : "-";
+  }
+
+  private static void table(List<ManagedCertificate> shown, Instant now, PrintWriter out) {
+    if (shown.isEmpty()) {
+      out.println("no managed certificates");
+      return;
+    }
+    out.printf(
+        "%-24s %-32s %-10s %-18s %-22s %-48s %s%n",
+        "NAME", "DNS NAMES", "CA", "SERIAL", "EXPIRES", "NEXT RENEWAL", "LAST ATTEMPT");
+    for (ManagedCertificate c : shown) {
+      String names = c.getRequest() == null ? "-" : String.join(",", c.getRequest().getDnsNames());
+      out.printf(
+          "%-24s %-32s %-10s %-18s %-22s %-48s %s%n",
+          c.getCertificateName(),
+          names,
+          c.getRequest() == null ? "-" : c.getRequest().getCaProfile(),
+          c.getCurrent() == null ? "-" : abbreviate(c.getCurrent().getSerialNumber()),
+          c.getCurrent() == null
+              ? "-"
+              : "in " + human(Duration.between(now, c.getCurrent().getNotAfter())),
+          next(c, now),
+          lastOutcome(c));
+    }
+  }
+
+  private static String abbreviate(String serial) {
+    return serial.length() <= 18 ? serial : serial.substring(0, 15) + "...";
+  }
+
+  /** 3d 4h, 5h 12m, 42s; "expired 2h ago" for the past. */
+  static String human(Duration d) {
+    if (d.isNegative()) {
+      return human(d.negated()) + " ago";
+    }
+    long s = d.getSeconds();
+    if (s >= 86_400) {
+      return (s / 86_400) + "d " + (s % 86_400) / 3600 + "h";
+    }
+    if (s >= 3600) {
+      return (s / 3600) + "h " + (s % 3600) / 60 + "m";
+    }
+    if (s >= 60) {
+      return (s / 60) + "m " + s % 60 + "s";
+    }
+    return s + "s";
+  }
+
+  private static String json(List<ManagedCertificate> shown) {
+    ObjectMapper mapper = new ObjectMapper();
+    ArrayNode array = mapper.createArrayNode();
+    for (ManagedCertificate c : shown) {
+      ObjectNode o = array.addObject();
+      o.put("name", c.getCertificateName());
+      o.put("managed", c.getManaged());
+      ArrayNode names = o.putArray("dnsNames");
+      if (c.getRequest() != null) {
+        c.getRequest().getDnsNames().forEach(names::add);
+        o.put("caProfile", c.getRequest().getCaProfile());
+      }
+      if (c.getCurrent() != null) {
+        o.put("serialNumber", c.getCurrent().getSerialNumber());
+        o.put("notBefore", c.getCurrent().getNotBefore().toString());
+        o.put("notAfter", c.getCurrent().getNotAfter().toString());
+        o.put("issuer", c.getCurrent().getIssuer());
+      }
+      if (c.getNextRenewalAt() != null) {
+        o.put("nextRenewalAt", c.getNextRenewalAt().toString());
+        o.put("nextRenewalReason", c.getNextRenewalReason().toString());
+      }
+      o.put("renewing", Inventory.renewing(c));
+      o.put("failing", Inventory.failing(c));
+      o.put("consecutiveFailures", c.getConsecutiveFailures());
+      o.put("lastAttempt", lastOutcome(c));
+    }
+    return array.toPrettyString();
+  }
+}

@@ -1,0 +1,192 @@
+package dev.renewal.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.renewal.challenge.ChallengeServiceApp;
+import dev.renewal.config.Settings;
+import dev.renewal.events.CertificateIssued;
+import dev.renewal.events.ChallengeType;
+import dev.renewal.events.DueReason;
+import dev.renewal.events.RenewalDue;
+import dev.renewal.finalize.FinalizeServiceApp;
+import dev.renewal.order.OrderServiceApp;
+import dev.renewal.testkit.StackFixture;
+import dev.renewal.testkit.pebble.PebbleServer;
+import dev.renewal.topics.TopicReader;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Renewal with no operator action, on the real broker and Pebble issuing 40-second certificates:
+ * one request is published; scheduler-service (a process of its own) renews the certificate when
+ * half its lifetime is left, twice, and is killed and restarted between the two renewals.
+ */
+class SchedulerServiceIT {
+  private static final Duration LIFETIME = Duration.ofSeconds(40);
+
+  @RegisterExtension
+  static final StackFixture fx = StackFixture.create().pebble("short", Map.of(), LIFETIME);
+
+  private Path schedulerConfig() throws Exception {
+    Map<String, String> s =
+        fx.settings(fx.pebble("short").directoryUrl(), fx.pebble("short").trustPem());
+    s.put("instance.id", "scheduler-it");
+    s.put("instance.session.timeout", "10s");
+    s.put("scheduler.application.id", "scheduler-" + fx.prefix());
+    s.put("scheduler.state.dir", fx.dir().resolve("scheduler-state").toString());
+    s.put("scheduler.metrics.port", "-1");
+    Path file = fx.dir().resolve("scheduler.properties");
+    Files.writeString(
+        file,
+        s.entrySet().stream()
+            .map(e -> e.getKey() + "=" + e.getValue())
+            .collect(Collectors.joining("\n")));
+    return file;
+  }
+
+  private List<CertificateIssued> issued(TopicReader reader, String name) {
+    return reader.readAll(fx.topics().certificateIssued, Duration.ofSeconds(10)).stream()
+        .map(ConsumerRecord::value)
+        .filter(c -> c != null && c.getCertificateName().equals(name))
+        .toList();
+  }
+
+  private List<CertificateIssued> awaitIssued(TopicReader reader, String name, int n, Duration wait)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + wait.toNanos();
+    List<CertificateIssued> out = List.of();
+    while (System.nanoTime() < deadline) {
+      out = issued(reader, name);
+      if (out.stream().map(CertificateIssued::getSerialNumber).distinct().count() >= n) {
+        return out;
+      }
+      Thread.sleep(250);
+    }
+    return out;
+  }
+
+  @Test
+  void aCertificateIsRenewedTwiceByItselfAndAKilledSchedulerNeitherLosesNorRepeatsARenewal()
+      throws Exception {
+    PebbleServer ca = fx.pebble("short");
+    Map<String, String> s = fx.settings(ca.directoryUrl(), ca.trustPem());
+    s.put("acme.key.dir", fx.dir().resolve("keys").toString());
+    s.put("order.group.id", "order-" + fx.prefix());
+    s.put("challenge.group.id", "challenge-" + fx.prefix());
+    s.put("challenge.http01.host", "127.0.0.1");
+    s.put("challenge.http01.port", String.valueOf(fx.httpPort("short")));
+    s.put("finalize.application.id", "finalize-" + fx.prefix());
+    s.put("finalize.group.id", "finalize-worker-" + fx.prefix());
+    s.put("finalize.state.dir", fx.dir().resolve("state").toString());
+    s.put("finalize.output.dir", fx.dir().resolve("certificates").toString());
+    for (String k : List.of("order", "challenge", "finalize")) {
+      s.put(k + ".metrics.port", "-1");
+    }
+    fx.keep(OrderServiceApp.start(Settings.of(s)));
+    fx.keep(ChallengeServiceApp.start(Settings.of(s)));
+    fx.keep(FinalizeServiceApp.start(Settings.of(s)));
+    Path config = schedulerConfig();
+    Path log = fx.dir().resolve("scheduler.log");
+    Process scheduler = CliProcess.start(log, "scheduler-service", "--config", config.toString());
+    try {
+      String id = fx.publish(ChallengeType.HTTP_01, "renewed-twice.example");
+      String name = "c-" + id.substring(0, 8);
+      TopicReader reader = new TopicReader(fx.stack().clientProps());
+
+      // The first certificate, then its first renewal (half of 40 s left: about 20 s later).
+      List<CertificateIssued> two = awaitIssued(reader, name, 2, Duration.ofSeconds(90));
+      assertThat(two.stream().map(CertificateIssued::getSerialNumber).distinct())
+          .as(Files.readString(log))
+          .hasSize(2);
+
+      // Killed between the renewals, and started again with its instance id.
+      scheduler.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      scheduler = CliProcess.start(log, "scheduler-service", "--config", config.toString());
+
+      List<CertificateIssued> three = awaitIssued(reader, name, 3, Duration.ofSeconds(90));
+      Set<String> serials =
+          three.stream().map(CertificateIssued::getSerialNumber).collect(Collectors.toSet());
+      assertThat(serials).as(Files.readString(log)).hasSize(3);
+
+      // A new key each time (the default key policy), and each renewal renews the one before.
+      Set<String> keys = new HashSet<>();
+      List<X509Certificate> leaves = new ArrayList<>();
+      for (CertificateIssued c : three) {
+        X509Certificate leaf =
+            (X509Certificate)
+                CertificateFactory.getInstance("X.509")
+                    .generateCertificate(
+                        new ByteArrayInputStream(
+                            c.getChainPem().getBytes(StandardCharsets.US_ASCII)));
+        leaves.add(leaf);
+        keys.add(java.util.HexFormat.of().formatHex(leaf.getPublicKey().getEncoded()));
+        assertThat(Duration.between(c.getNotBefore(), c.getNotAfter()))
+            .isLessThanOrEqualTo(LIFETIME);
+      }
+      assertThat(keys).hasSameSizeAs(serials);
+
+      // Exactly one decision per renewal: no renewal lost or made twice across the restart.
+      List<RenewalDue> due =
+          reader.readAll(fx.topics().due, Duration.ofSeconds(10)).stream()
+              .map(ConsumerRecord::value)
+              .filter(d -> d.getCertificateName().equals(name))
+              .toList();
+      Set<String> renewalRequests =
+          three.stream()
+              .map(CertificateIssued::getRequestId)
+              .filter(r -> !r.equals(id))
+              .collect(Collectors.toSet());
+      assertThat(due.stream().filter(d -> renewalRequests.contains(d.getRenewalRequestId())))
+          .hasSize(2)
+          .allSatisfy(d -> assertThat(d.getReason()).isEqualTo(DueReason.LIFETIME));
+      assertThat(due.stream().map(RenewalDue::getRenewalRequestId).distinct().count())
+          .as("no renewal decided twice")
+          .isEqualTo(due.size());
+      assertThat(due.stream().map(RenewalDue::getReplacesSerial).distinct().count())
+          .as("each certificate renewed once")
+          .isEqualTo(due.size());
+
+      // The operator's view.
+      String listing =
+          CliProcess.run(
+              fx.dir(),
+              60,
+              "certificates",
+              "--set",
+              "kafka.bootstrap.servers=" + fx.stack().bootstrapServers(),
+              "--set",
+              "registry.url=" + fx.stack().registryUrl(),
+              "--set",
+              "topics.prefix=" + fx.prefix());
+      System.out.println(listing);
+      for (CertificateIssued c : three) {
+        System.out.printf(
+            "issued %s serial %s valid %s .. %s%n",
+            c.getOccurredAt(), c.getSerialNumber(), c.getNotBefore(), c.getNotAfter());
+      }
+      due.forEach(
+          d ->
+              System.out.printf(
+                  "due %s at %s replaces %s%n",
+                  d.getReason(), d.getOccurredAt(), d.getReplacesSerial()));
+      assertThat(listing).contains(name).contains("renewed-twice.example").contains("pebble");
+    } finally {
+      scheduler.destroyForcibly();
+    }
+  }
+}
