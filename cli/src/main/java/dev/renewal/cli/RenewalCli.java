@@ -41,6 +41,19 @@ public final class RenewalCli {
   public static CommandLine commandLine() {
     return new CommandLine(new RenewalCli())
         .setCaseInsensitiveEnumValuesAllowed(true)
+        // A bad argument is one line that says what is wrong (and where the help is), exit 2.
+        .setParameterExceptionHandler(
+            (e, args) -> {
+              CommandLine cmd = e.getCommandLine();
+              cmd.getErr()
+                  .println(
+                      cmd.getCommandSpec().qualifiedName()
+                          + ": "
+                          + e.getMessage()
+                          + " (--help for usage)");
+              cmd.getErr().flush();
+              return 2;
+            })
         .setExecutionExceptionHandler(
             (e, cmd, parsed) -> {
               if (e instanceof ConfigException) {

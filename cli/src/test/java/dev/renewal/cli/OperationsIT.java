@@ -3,7 +3,9 @@ package dev.renewal.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.renewal.contract.SampleEvents;
+import dev.renewal.events.CertificateCommand;
 import dev.renewal.events.CertificateIssued;
+import dev.renewal.events.ManagedCertificate;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.infra.EmbeddedStack;
@@ -115,6 +117,67 @@ class OperationsIT {
     }
     Result second = cli("topics", "--create", "--set", "topics.prefix=fresh.");
     assertThat(second.out()).contains("created 0, already there " + n);
+  }
+
+  @Test
+  void publishOnceWithItsRenewalRuleAndKeyPolicyAndABadRuleIsRefused() {
+    Result r =
+        cli(
+            "publish",
+            "--name",
+            "once",
+            "--domains",
+            "once.example",
+            "--ca",
+            "pebble",
+            "--once",
+            "--renew-before",
+            "25%",
+            "--reuse-key");
+    assertThat(r.rc()).as(r.err()).isZero();
+    RenewalRequested published = requests().get(0);
+    assertThat(published.getManaged()).isFalse();
+    assertThat(published.getRenewBefore()).isEqualTo("25%");
+    assertThat(published.getKeyPolicy().toString()).isEqualTo("REUSE");
+    Result bad = cli("publish", "--name", "x", "--domains", "x.example", "--renew-before", "soon");
+    assertThat(bad.rc()).isEqualTo(2);
+    assertThat(bad.err().trim())
+        .startsWith("publish: --renew-before: not a duration")
+        .doesNotContain("\n");
+    assertThat(requests()).hasSize(1);
+  }
+
+  @Test
+  void renewAndUnmanageNameOnlyCertificatesOfTheInventoryAndPublishTheirCommand() {
+    Result unknown = cli("renew", "nobody");
+    assertThat(unknown.rc()).isEqualTo(2);
+    assertThat(unknown.err())
+        .contains("not in the inventory (renewal certificates lists it): nobody");
+    assertThat(cli("certificates").out()).contains("no managed certificates");
+    ManagedCertificate shop =
+        ManagedCertificate.newBuilder()
+            .setCertificateName("shop")
+            .setManaged(true)
+            .setAttempts(new ArrayList<>())
+            .setUpdatedAt(Instant.now())
+            .build();
+    try (Publisher p = Publisher.create(stack.clientProps(), "it")) {
+      p.send(topics.inventory, "shop", shop).join();
+    }
+    assertThat(cli("certificates").out()).contains("shop").contains("not issued yet");
+    Result mixed = cli("renew", "shop", "nobody");
+    assertThat(mixed.rc()).isEqualTo(2);
+    assertThat(cli("renew", "shop").rc()).isZero();
+    assertThat(cli("unmanage", "shop").rc()).isZero();
+    List<CertificateCommand> commands =
+        new TopicReader(stack.clientProps())
+            .readAll(topics.commands, Duration.ofSeconds(10)).stream().map(x -> x.value()).toList();
+    assertThat(commands)
+        .extracting(c -> c.getCertificateName() + " " + c.getAction())
+        .containsExactly("shop RENEW", "shop UNMANAGE");
+    Result json = cli("certificates", "--json");
+    assertThat(json.out()).contains("\"name\" : \"shop\"");
+    assertThat(cli("certificates", "--due-within", "soon").rc()).isEqualTo(2);
   }
 
   @Test

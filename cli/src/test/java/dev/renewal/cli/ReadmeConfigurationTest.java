@@ -40,7 +40,8 @@ class ReadmeConfigurationTest {
     CaProfiles.defaults("x")
         .forEach((k, v) -> all.put(k.replaceFirst("^ca\\.x\\.", "ca.<name>."), v));
     // documented in docs/metrics.md, with the metrics endpoint
-    all.keySet().removeIf(k -> k.matches("(order|challenge|finalize|scheduler)\\.metrics\\.(host|port)"));
+    all.keySet()
+        .removeIf(k -> k.matches("(order|challenge|finalize|scheduler)\\.metrics\\.(host|port)"));
     return all;
   }
 
