@@ -3,11 +3,13 @@ package dev.renewal.cli;
 import dev.renewal.challenge.ChallengeServiceApp;
 import dev.renewal.events.CertificateIssued;
 import dev.renewal.events.ChallengeType;
+import dev.renewal.events.RenewalDue;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.finalize.FinalizeServiceApp;
 import dev.renewal.infra.EmbeddedStack;
 import dev.renewal.local.LocalPipeline;
 import dev.renewal.order.OrderServiceApp;
+import dev.renewal.scheduler.SchedulerServiceApp;
 import dev.renewal.testkit.pebble.FaultyAcmeProxy;
 import dev.renewal.testkit.pebble.PebbleServer;
 import dev.renewal.topics.Publisher;
@@ -82,6 +84,14 @@ final class DemoCommand implements Callable<Integer> {
   boolean keep;
 
   @Option(
+      names = "--lifetime",
+      paramLabel = "DURATION",
+      description =
+          "Issue certificates valid this long (e.g. 60s) and stay until scheduler-service has"
+              + " renewed the first one by itself.")
+  String lifetime;
+
+  @Option(
       names = "--work-dir",
       defaultValue = "${env:RENEWAL_WORK_DIR:-.renewal}/demo",
       description = "Where data, keys and certificates go (default: ${DEFAULT-VALUE}).")
@@ -99,13 +109,27 @@ final class DemoCommand implements Callable<Integer> {
     if (!LocalPipeline.ensurePebble(out)) {
       return 3;
     }
+    Duration validity = Duration.ZERO;
+    if (lifetime != null) {
+      try {
+        validity = StatusCommand.duration(lifetime);
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(), "--lifetime: not a duration (60s, 5m, 1h): " + lifetime);
+      }
+      if (validity.compareTo(Duration.ofSeconds(20)) < 0) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(), "--lifetime: at least 20s, so that a renewal has time to run");
+      }
+    }
     ChallengeType type =
         challenge.equalsIgnoreCase("dns-01") ? ChallengeType.DNS_01 : ChallengeType.HTTP_01;
     Path run = workDir.resolve("run-" + Instant.now().toString().replace(":", ""));
     long started = System.nanoTime();
-    out.println("Starting Kafka (KRaft), the schema registry, Pebble and the three services ...");
+    out.println("Starting Kafka (KRaft), the schema registry, Pebble and the four services ...");
     out.flush();
-    LocalPipeline local = LocalPipeline.start("demo", run, Map.of("PEBBLE_AUTHZREUSE", "0"));
+    LocalPipeline local =
+        LocalPipeline.start("demo", run, Map.of("PEBBLE_AUTHZREUSE", "0"), validity);
     try {
       EmbeddedStack kafka = local.kafka();
       PebbleServer pebble = local.pebble();
@@ -134,6 +158,7 @@ final class DemoCommand implements Callable<Integer> {
         s.put("challenge.dns.resolver", pebble.dnsServer());
       }
       LocalPipeline.Services services = local.startServices(s);
+      SchedulerServiceApp scheduler = local.startScheduler(s);
       OrderServiceApp orders = services.orders();
       ChallengeServiceApp challenges = services.challenges();
       FinalizeServiceApp finalize = services.finalizer();
@@ -146,10 +171,11 @@ final class DemoCommand implements Callable<Integer> {
               ? ""
               : "  (through a proxy that makes the CA misbehave: " + quirk + ")");
       out.printf(
-          "  metrics           %s %s %s%n",
+          "  metrics           %s %s %s %s%n",
           orders.metricsUri().orElseThrow(),
           challenges.metricsUri().orElseThrow(),
-          finalize.metricsUri().orElseThrow());
+          finalize.metricsUri().orElseThrow(),
+          scheduler.metricsUri().orElseThrow());
       out.printf("  ready in %.1f s%n%n", (System.nanoTime() - started) / 1e9);
 
       List<String> dnsNames = new ArrayList<>();
@@ -202,7 +228,7 @@ final class DemoCommand implements Callable<Integer> {
                   + " contradiction(s): the CA said 'invalid' to a challenge, its authorization"
                   + " turned valid, and the pipeline went on instead of aborting");
         }
-        rc = 0;
+        rc = lifetime == null ? 0 : renewal(kafka, c, out);
       } else if (outcome.failed().isPresent()) {
         out.println("The renewal failed: " + Progress.describe(outcome.failed().get()));
         rc = 1;
@@ -241,5 +267,83 @@ final class DemoCommand implements Callable<Integer> {
         local.close();
       }
     }
+  }
+
+  /**
+   * With {@code --lifetime}: waits for scheduler-service to decide the renewal of {@code first}
+   * (its {@code RenewalDue}), narrates it and follows the renewal's request to its certificate.
+   */
+  private int renewal(EmbeddedStack kafka, CertificateIssued first, PrintWriter out)
+      throws Exception {
+    out.println();
+    out.println(
+        "Managed: scheduler-service renews it when half of its "
+            + lifetime
+            + " lifetime is left (a third for lifetimes of 10 days and more) ...");
+    out.flush();
+    RenewalDue due = null;
+    long deadline =
+        System.nanoTime()
+            + Duration.between(first.getNotBefore(), first.getNotAfter()).plusSeconds(60).toNanos();
+    Map<String, Object> props = new java.util.HashMap<>(kafka.clientProps());
+    props.put("enable.auto.commit", false);
+    try (var consumer =
+        new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+            props,
+            new org.apache.kafka.common.serialization.StringDeserializer(),
+            kafka.topics().due.valueSerde().deserializer())) {
+      List<org.apache.kafka.common.TopicPartition> partitions = new ArrayList<>();
+      consumer
+          .partitionsFor(kafka.topics().due.name(), Duration.ofSeconds(10))
+          .forEach(
+              p ->
+                  partitions.add(
+                      new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())));
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      while (due == null && System.nanoTime() < deadline) {
+        for (var r : consumer.poll(Duration.ofMillis(100))) {
+          if (r.value() != null && first.getSerialNumber().equals(r.value().getReplacesSerial())) {
+            due = r.value();
+          }
+        }
+      }
+    }
+    if (due == null || due.getRenewalRequestId() == null) {
+      out.println("No renewal was decided in time; scheduler-service's log is on stderr.");
+      return 1;
+    }
+    out.printf(
+        "Renewal due (%s) at %s: serial %s expires %s; new request %s:%n",
+        due.getReason(),
+        due.getOccurredAt(),
+        due.getReplacesSerial(),
+        due.getNotAfter(),
+        due.getRenewalRequestId());
+    out.flush();
+    Progress.Outcome renewed =
+        new Progress(kafka.clientProps(), kafka.topics(), out)
+            .follow(due.getRenewalRequestId(), Duration.parse("PT" + timeout.toUpperCase()));
+    out.println();
+    if (renewed.issued().isEmpty()) {
+      out.println(
+          "The renewal did not issue: "
+              + renewed.failed().map(Progress::describe).orElse("no outcome in time"));
+      return 1;
+    }
+    CertificateIssued c = renewed.issued().get();
+    out.println("Renewed by itself, no operator action:");
+    out.println("  serial       " + c.getSerialNumber() + " (was " + first.getSerialNumber() + ")");
+    out.println("  valid        " + c.getNotBefore() + " .. " + c.getNotAfter());
+    out.println(
+        "  key          "
+            + (java.util.Objects.equals(c.getKeyRef(), first.getKeyRef())
+                ? "the same"
+                : "a new one")
+            + " ("
+            + c.getKeyRef()
+            + ")");
+    out.flush();
+    return 0;
   }
 }

@@ -62,6 +62,7 @@ final class Progress {
     Map<String, Object> props = new HashMap<>(clientProps);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     long started = System.nanoTime();
+    java.time.Instant first = null;
     int contradictions = 0;
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     try (KafkaConsumer<byte[], byte[]> consumer =
@@ -82,8 +83,17 @@ final class Progress {
           if (value == null || !requestId.equals(requestIdOf(value))) {
             continue;
           }
+          // Seconds since the request by the events' own times, so that a request followed
+          // after the fact reads as it happened.
+          java.time.Instant at = occurredAt(value);
+          if (first == null && at != null) {
+            first = at;
+          }
           String elapsed =
-              String.format(Locale.ROOT, "%6.2fs", (System.nanoTime() - started) / 1e9);
+              at == null || first == null
+                  ? String.format(Locale.ROOT, "%6.2fs", (System.nanoTime() - started) / 1e9)
+                  : String.format(
+                      Locale.ROOT, "%6.2fs", Duration.between(first, at).toMillis() / 1000.0);
           if (value instanceof AuthorizationReconciled rec && rec.getContradiction()) {
             contradictions++;
           }
@@ -99,6 +109,14 @@ final class Progress {
       }
     }
     return new Outcome(Optional.empty(), Optional.empty(), contradictions);
+  }
+
+  private static java.time.Instant occurredAt(Object v) {
+    return v instanceof org.apache.avro.generic.GenericRecord g
+            && g.hasField("occurredAt")
+            && g.get("occurredAt") instanceof java.time.Instant i
+        ? i
+        : null;
   }
 
   private static String requestIdOf(Object v) {

@@ -192,7 +192,8 @@ class ComposeFileTest {
             "topics",
             "order-service",
             "challenge-service",
-            "finalize-service");
+            "finalize-service",
+            "scheduler-service");
     assertThat(String.valueOf(service("kafka").get("image"))).startsWith("apache/kafka:");
     assertThat(env("kafka")).containsEntry("KAFKA_PROCESS_ROLES", "broker,controller");
     assertThat(String.valueOf(service("schema-registry").get("image")))
@@ -202,7 +203,13 @@ class ComposeFileTest {
   @Test
   void ourServicesRunRealSubcommandsOfTheImagesEntryPoint() throws IOException {
     Set<String> subcommands = RenewalCli.commandLine().getSubcommands().keySet();
-    for (String s : List.of("topics", "order-service", "challenge-service", "finalize-service")) {
+    for (String s :
+        List.of(
+            "topics",
+            "order-service",
+            "challenge-service",
+            "finalize-service",
+            "scheduler-service")) {
       String first = command(s).split(" ")[0];
       assertThat(subcommands).as(s).contains(first);
       assertThat(RenewalCli.commandLine().getSubcommands().get(first).getCommandSpec().name())
@@ -250,6 +257,24 @@ class ComposeFileTest {
       assertThat(ctx.profiles().get("pebble").orElseThrow().directoryUrl())
           .isEqualTo(URI.create("https://pebble:14000/dir"));
     }
+  }
+
+  @Test
+  void everyKeySetForTheSchedulerIsAKeyItReads() throws IOException {
+    Set<String> known = new HashSet<>(READ_WITHOUT_DEFAULT);
+    known.addAll(ServiceContext.DEFAULTS.keySet());
+    known.addAll(CaProfiles.defaults("pebble").keySet());
+    known.addAll(Topics.DEFAULTS.keySet());
+    known.addAll(dev.renewal.scheduler.SchedulerServiceApp.DEFAULTS.keySet());
+    for (String k : env("scheduler-service").keySet()) {
+      String key = Settings.envToKey(k);
+      if (!key.startsWith("kafka.")) {
+        assertThat(known).as("key %s set for scheduler-service", key).contains(key);
+      }
+    }
+    assertThat(env("scheduler-service"))
+        .containsEntry("RENEWAL_SCHEDULER_METRICS_PORT", "9404")
+        .containsKey("RENEWAL_SCHEDULER_STATE_DIR");
   }
 
   @Test

@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code renewal demo} as a user runs it: its own JVM, the whole pipeline, one certificate. */
+/**
+ * {@code renewal demo} as a user runs it: its own JVM, the whole pipeline, one certificate and,
+ * with {@code --lifetime}, its renewal by scheduler-service.
+ */
 class DemoCommandIT {
   @TempDir Path work;
 
@@ -16,7 +19,8 @@ class DemoCommandIT {
   }
 
   @Test
-  void theKeyfactorDemoIssuesACertificateAndShowsTheContradictionReconciled() throws Exception {
+  void theKeyfactorDemoIssuesACertificateShowsTheContradictionReconciledAndItsRenewal()
+      throws Exception {
     String out =
         run(
             "demo",
@@ -24,6 +28,8 @@ class DemoCommandIT {
             "keyfactor",
             "--names",
             "2",
+            "--lifetime",
+            "20s",
             "--work-dir",
             work.resolve("demo").toString());
     assertThat(out)
@@ -33,7 +39,11 @@ class DemoCommandIT {
         .contains("CONTRADICTION")
         .contains("certificate issued")
         .contains("Certificate issued in")
-        .contains("2 contradiction(s)");
+        .contains("2 contradiction(s)")
+        // --lifetime: scheduler-service renews it by itself, with a new key.
+        .containsPattern("Renewal due \\(LIFETIME\\) at .*: serial [0-9a-f]+ expires")
+        .contains("Renewed by itself, no operator action:")
+        .contains("a new one");
     try (var files = Files.walk(work.resolve("demo"))) {
       assertThat(files.filter(f -> f.getFileName().toString().equals("fullchain.pem"))).hasSize(1);
     }

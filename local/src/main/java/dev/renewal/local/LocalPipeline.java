@@ -6,6 +6,7 @@ import dev.renewal.finalize.FinalizeServiceApp;
 import dev.renewal.infra.EmbeddedStack;
 import dev.renewal.infra.kafka.EmbeddedKafka;
 import dev.renewal.order.OrderServiceApp;
+import dev.renewal.scheduler.SchedulerServiceApp;
 import dev.renewal.testkit.pebble.PebbleServer;
 import dev.renewal.topics.TopicSettings;
 import java.io.IOException;
@@ -51,6 +52,13 @@ public final class LocalPipeline implements AutoCloseable {
   /** Starts the broker, the registry and Pebble (with {@code pebbleEnv} added to its defaults). */
   public static LocalPipeline start(String profile, Path run, Map<String, String> pebbleEnv)
       throws IOException {
+    return start(profile, run, pebbleEnv, Duration.ZERO);
+  }
+
+  /** The same, Pebble issuing certificates valid for {@code validity} (zero: its default). */
+  public static LocalPipeline start(
+      String profile, Path run, Map<String, String> pebbleEnv, Duration validity)
+      throws IOException {
     Files.createDirectories(run);
     EmbeddedStack kafka =
         EmbeddedStack.start(
@@ -61,7 +69,8 @@ public final class LocalPipeline implements AutoCloseable {
       pebble =
           PebbleServer.start(
               PebbleServer.Options.defaults(run.resolve("pebble"), httpPort)
-                  .withEnvironment(pebbleEnv));
+                  .withEnvironment(pebbleEnv)
+                  .withCertificateValidity(validity));
     } catch (RuntimeException e) {
       kafka.close();
       throw e;
@@ -160,6 +169,13 @@ public final class LocalPipeline implements AutoCloseable {
       Thread.sleep(20);
     }
     return new Services(orders, challenges, finalize);
+  }
+
+  /** Starts scheduler-service from {@code settings}, its state in the run folder. */
+  public SchedulerServiceApp startScheduler(Map<String, String> settings) {
+    Map<String, String> s = new HashMap<>(settings);
+    s.putIfAbsent("scheduler.state.dir", run.resolve("scheduler-state").toString());
+    return keep(SchedulerServiceApp.start(Settings.of(s)));
   }
 
   /** The CA profile name the local services use. */
