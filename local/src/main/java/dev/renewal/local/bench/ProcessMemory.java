@@ -60,6 +60,11 @@ public final class ProcessMemory {
     t.start();
   }
 
+  /** The heap in use now. */
+  public static long heapUsedBytes() {
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
   public static long heapMaxBytes() {
     return Runtime.getRuntime().maxMemory();
   }
