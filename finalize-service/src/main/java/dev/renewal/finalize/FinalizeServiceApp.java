@@ -129,7 +129,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
     ServiceMetrics metrics = new ServiceMetrics(SERVICE);
 
     Properties props =
-        streamsProps(
+        StreamsApps.properties(
             ctx.groupMember(SERVICE + "-reconciliation"),
             ctx.topics().replicationFactor(),
             applicationId,
@@ -218,7 +218,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
       Path stateDir,
       Duration commit) {
     Properties props =
-        streamsProps(
+        StreamsApps.properties(
             kafka, replicationFactor, applicationId, stateDir, commit, StreamsConfig.AT_LEAST_ONCE);
     props.put(
         StreamsConfig.consumerPrefix(ConsumerConfig.ISOLATION_LEVEL_CONFIG), "read_committed");
@@ -235,18 +235,6 @@ public final class FinalizeServiceApp implements AutoCloseable {
    */
   public static void deadLetters(Properties props, String topic) {
     StreamsApps.deadLetters(props, topic, SERVICE);
-  }
-
-  /** What both Streams applications of this service are given ({@link StreamsApps}). */
-  private static Properties streamsProps(
-      Map<String, Object> kafka,
-      short replicationFactor,
-      String applicationId,
-      Path stateDir,
-      Duration commit,
-      String guarantee) {
-    return StreamsApps.properties(
-        kafka, replicationFactor, applicationId, stateDir, commit, guarantee);
   }
 
   public boolean ready() {

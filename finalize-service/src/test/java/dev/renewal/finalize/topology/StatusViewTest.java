@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.renewal.events.RequestState;
 import dev.renewal.events.RequestStatus;
 import dev.renewal.events.Stage;
+import dev.renewal.testkit.Permutations;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -20,24 +20,6 @@ class StatusViewTest {
         .setFailedStage(stage)
         .setUpdatedAt(Instant.EPOCH.plusSeconds(second))
         .build();
-  }
-
-  static <T> List<List<T>> permutations(List<T> items) {
-    if (items.isEmpty()) {
-      return List.of(List.of());
-    }
-    List<List<T>> out = new ArrayList<>();
-    for (int i = 0; i < items.size(); i++) {
-      List<T> rest = new ArrayList<>(items);
-      T first = rest.remove(i);
-      for (List<T> p : permutations(rest)) {
-        List<T> one = new ArrayList<>();
-        one.add(first);
-        one.addAll(p);
-        out.add(one);
-      }
-    }
-    return out;
   }
 
   static RequestStatus fold(List<RequestStatus> arrivals) {
@@ -57,7 +39,7 @@ class StatusViewTest {
             status(RequestState.FAILED, 2, Stage.CHALLENGE),
             status(RequestState.READY, 3, null),
             status(RequestState.ISSUED, 4, null));
-    List<List<RequestStatus>> orders = permutations(events);
+    List<List<RequestStatus>> orders = Permutations.of(events);
     assertThat(orders).hasSize(120);
     for (List<RequestStatus> order : orders) {
       assertThat(fold(order).getState()).as(order.toString()).isEqualTo(RequestState.ISSUED);
@@ -72,7 +54,7 @@ class StatusViewTest {
             status(RequestState.FAILED, 2, Stage.CHALLENGE),
             status(RequestState.READY, 3, null),
             status(RequestState.FAILED, 5, Stage.FINALIZATION));
-    for (List<RequestStatus> order : permutations(events)) {
+    for (List<RequestStatus> order : Permutations.of(events)) {
       RequestStatus end = fold(order);
       assertThat(end.getState()).as(order.toString()).isEqualTo(RequestState.FAILED);
       assertThat(end.getFailedStage()).as(order.toString()).isEqualTo(Stage.FINALIZATION);

@@ -9,14 +9,12 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.Properties;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 
 /** What the topology tests share: a driver, typed topics, the golden description. */
 final class TopologyTests {
@@ -39,17 +37,10 @@ final class TopologyTests {
    */
   static KeyValueStore<String, ReconciliationState> reconciliationStore(
       MockProcessorContext<String, SpecificRecord> context) {
-    AvroSerdes serdes = new AvroSerdes(new InMemorySchemaRegistryClient(), true);
-    KeyValueStore<String, ReconciliationState> store =
-        Stores.keyValueStoreBuilder(
-                Stores.inMemoryKeyValueStore(ReconciliationTopology.STORE),
-                Serdes.String(),
-                serdes.value(ReconciliationState.class))
-            .withLoggingDisabled()
-            .build();
-    store.init(context.getStateStoreContext(), store);
-    context.addStateStore(store);
-    return store;
+    return TopologyTestKit.store(
+        context,
+        ReconciliationTopology.STORE,
+        new AvroSerdes(new InMemorySchemaRegistryClient(), true).value(ReconciliationState.class));
   }
 
   static <V> TestInputTopic<String, V> input(TopologyTestDriver driver, Topic<String, V> topic) {

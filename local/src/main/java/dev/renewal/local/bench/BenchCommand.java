@@ -527,22 +527,8 @@ public final class BenchCommand implements Callable<Integer> {
     out.printf(
         "  %-50s %-13s %s%n",
         "CPU, core-ms (JVM + Pebble)", String.format("%.0f", pipeCpu), directCpu);
-    double brokerRequests =
-        median(
-            done.stream()
-                .map(
-                    r ->
-                        r.pipeline().broker().totalRequests()
-                            / (double) Math.max(1, r.pipeline().all().ok()))
-                .toList());
-    double brokerRecords =
-        median(
-            done.stream()
-                .map(
-                    r ->
-                        r.pipeline().broker().totalRecords()
-                            / (double) Math.max(1, r.pipeline().all().ok()))
-                .toList());
+    double brokerRequests = perCertificateMedian(done, BrokerLoad.Snapshot::totalRequests);
+    double brokerRecords = perCertificateMedian(done, BrokerLoad.Snapshot::totalRecords);
     out.printf(
         "  %-50s %-13s %s%n",
         "broker requests, records written",
@@ -562,6 +548,18 @@ public final class BenchCommand implements Callable<Integer> {
                 median(
                     done.stream().map(r -> r.direct().all().caRequestsPerCertificate()).toList()),
                 median(done.stream().map(r -> r.direct().all().caInFlight()).toList())));
+  }
+
+  /** The median over the rounds of a broker count divided by the certificates issued. */
+  private static double perCertificateMedian(
+      List<Round> done, java.util.function.ToLongFunction<BrokerLoad.Snapshot> count) {
+    return median(
+        done.stream()
+            .map(
+                r ->
+                    count.applyAsLong(r.pipeline().broker())
+                        / (double) Math.max(1, r.pipeline().all().ok()))
+            .toList());
   }
 
   /** Every round's throughputs and one-at-a-time p50s, and the medians of their ratios. */

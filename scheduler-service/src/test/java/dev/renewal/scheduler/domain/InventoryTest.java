@@ -16,6 +16,7 @@ import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.Stage;
 import dev.renewal.scheduler.domain.Inventory.Rules;
 import dev.renewal.scheduler.domain.RenewalTime.Before;
+import dev.renewal.testkit.Permutations;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -93,24 +94,6 @@ class InventoryTest {
     return s;
   }
 
-  static <T> List<List<T>> permutations(List<T> items) {
-    if (items.isEmpty()) {
-      return List.of(List.of());
-    }
-    List<List<T>> out = new ArrayList<>();
-    for (int i = 0; i < items.size(); i++) {
-      List<T> rest = new ArrayList<>(items);
-      T first = rest.remove(i);
-      for (List<T> p : permutations(rest)) {
-        List<T> l = new ArrayList<>();
-        l.add(first);
-        l.addAll(p);
-        out.add(l);
-      }
-    }
-    return out;
-  }
-
   @Test
   void theInventoryFoldsTheSameInEveryOrderWithDuplicatesAndAReplay() {
     RenewalRequested first = request("r1", T0);
@@ -145,7 +128,7 @@ class InventoryTest {
                 T0.plus(Duration.ofDays(61)),
                 T0.plus(Duration.ofDays(151)),
                 Optional.empty()));
-    for (List<SpecificRecord> order : permutations(facts)) {
+    for (List<SpecificRecord> order : Permutations.of(facts)) {
       assertThat(fold(order)).as(order.toString()).isEqualTo(expected);
       List<SpecificRecord> twice = new ArrayList<>(order);
       twice.addAll(order.subList(0, 3));

@@ -12,15 +12,14 @@ import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.registry.InMemorySchemaRegistryClient;
 import dev.renewal.scheduler.domain.Inventory;
 import dev.renewal.serde.AvroSerdes;
+import dev.renewal.testkit.streams.TopologyTestKit;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,17 +34,10 @@ class SchedulerRestartTest {
 
   private static KeyValueStore<String, ManagedCertificate> store(
       MockProcessorContext<String, SpecificRecord> context) {
-    AvroSerdes serdes = new AvroSerdes(new InMemorySchemaRegistryClient(), true);
-    KeyValueStore<String, ManagedCertificate> store =
-        Stores.keyValueStoreBuilder(
-                Stores.inMemoryKeyValueStore(SchedulerTopology.STORE),
-                Serdes.String(),
-                serdes.value(ManagedCertificate.class))
-            .withLoggingDisabled()
-            .build();
-    store.init(context.getStateStoreContext(), store);
-    context.addStateStore(store);
-    return store;
+    return TopologyTestKit.store(
+        context,
+        SchedulerTopology.STORE,
+        new AvroSerdes(new InMemorySchemaRegistryClient(), true).value(ManagedCertificate.class));
   }
 
   private Scheduler scheduler() {

@@ -8,12 +8,16 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Properties;
 import java.util.UUID;
+import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
 
 /** What the services' topology tests share: a driver, typed topics, the golden description. */
 public final class TopologyTestKit {
@@ -28,6 +32,22 @@ public final class TopologyTestKit {
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
     return new TopologyTestDriver(topology, props, start);
+  }
+
+  /**
+   * A store {@code name} in memory and without a changelog, registered with {@code context}: for a
+   * processor driven by a {@code MockProcessorContext} (a restart: a second context on the same
+   * store).
+   */
+  public static <V> KeyValueStore<String, V> store(
+      MockProcessorContext<?, ?> context, String name, Serde<V> values) {
+    KeyValueStore<String, V> store =
+        Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(), values)
+            .withLoggingDisabled()
+            .build();
+    store.init(context.getStateStoreContext(), store);
+    context.addStateStore(store);
+    return store;
   }
 
   public static <V> TestInputTopic<String, V> input(
