@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
@@ -140,7 +139,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
     KafkaStreams streams =
         new KafkaStreams(
             ReconciliationTopology.build(
-                new StreamsBuilder(),
+                StreamsApps.builder(props),
                 ctx.topics(),
                 ctx.serdes(),
                 grace,
@@ -159,7 +158,8 @@ public final class FinalizeServiceApp implements AutoCloseable {
             statusCommit);
     deadLetters(viewProps, ctx.topics().streamsDlq.name());
     KafkaStreams status =
-        new KafkaStreams(StatusViewTopology.build(new StreamsBuilder(), ctx.topics()), viewProps);
+        new KafkaStreams(
+            StatusViewTopology.build(StreamsApps.builder(viewProps), ctx.topics()), viewProps);
     status.start();
 
     CaWorkers caWorkers = CaWorkers.create(ctx.profiles(), SERVICE);

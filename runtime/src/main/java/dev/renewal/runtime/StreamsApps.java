@@ -16,8 +16,11 @@ public final class StreamsApps {
    * member's among them, {@link PipelineContext#groupMember}), {@code guarantee}, its state under
    * {@code stateDir}, commits every {@code commit}, internal topics with {@code replicationFactor},
    * one stream thread, and no task idling (no application of the pipeline depends on the order
-   * between its input topics).
+   * between its input topics), and the processing exception handler enabled for global state too,
+   * as Kafka Streams 5.0 will have it (the setting is deprecated for that reason; without it every
+   * start logs a warning asking for it).
    */
+  @SuppressWarnings("deprecation")
   public static Properties properties(
       Map<String, Object> kafka,
       short replicationFactor,
@@ -34,7 +37,22 @@ public final class StreamsApps {
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) replicationFactor);
     props.putIfAbsent(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
     props.putIfAbsent(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, -1L);
+    props.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
+    // The partition assignor reads a configuration of its own from the main consumer's.
+    props.putIfAbsent(
+        StreamsConfig.mainConsumerPrefix(
+            StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG),
+        true);
     return props;
+  }
+
+  /**
+   * A builder whose topology takes its settings from {@code props} ({@code new StreamsBuilder()}
+   * would read a default configuration of its own, and log the global-handler warning for it).
+   */
+  public static org.apache.kafka.streams.StreamsBuilder builder(Properties props) {
+    return new org.apache.kafka.streams.StreamsBuilder(
+        new org.apache.kafka.streams.TopologyConfig(new StreamsConfig(props)));
   }
 
   /**

@@ -20,7 +20,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
@@ -102,7 +101,7 @@ public final class SchedulerServiceApp implements AutoCloseable {
     KafkaStreams streams =
         new KafkaStreams(
             SchedulerTopology.build(
-                new StreamsBuilder(),
+                StreamsApps.builder(props),
                 ctx.topics(),
                 ctx.serdes(),
                 byProfile,
