@@ -28,11 +28,16 @@ import picocli.CommandLine.Spec;
 final class CertificateCommands {
   private CertificateCommands() {}
 
-  /** Publishes {@code action} for each of {@code names}, all of them known, or none. */
+  /**
+   * Publishes {@code action} for each of {@code names}, all of them in {@code inventory} (as read
+   * through {@code ctx}), or none.
+   */
   static int publish(
-      CommandSpec spec, ServiceOptions options, CommandAction action, List<String> names) {
-    OpsContext ctx = OpsContext.load(options.settings());
-    Map<String, ManagedCertificate> inventory = CertificatesCommand.inventory(ctx);
+      CommandSpec spec,
+      OpsContext ctx,
+      Map<String, ManagedCertificate> inventory,
+      CommandAction action,
+      List<String> names) {
     List<String> unknown = names.stream().filter(n -> !inventory.containsKey(n)).toList();
     if (!unknown.isEmpty()) {
       throw new ParameterException(
@@ -97,18 +102,23 @@ final class CertificateCommands {
       if (allDue == !names.isEmpty()) {
         throw new ParameterException(spec.commandLine(), "give certificate names or --all-due");
       }
-      List<String> targets = names;
+      Duration dueWithin = null;
       if (allDue) {
-        Duration d;
         try {
-          d = StatusCommand.duration(within);
+          dueWithin = StatusCommand.duration(within);
         } catch (IllegalArgumentException e) {
           throw new ParameterException(
               spec.commandLine(), "--within: not a duration (7d, 12h, 30m): " + within);
         }
-        Instant by = Instant.now().plus(d);
+      }
+      OpsContext ctx = OpsContext.load(options.settings());
+      Map<String, ManagedCertificate> inventory =
+          CertificatesCommand.inventory(ctx, spec.commandLine().getErr());
+      List<String> targets = names;
+      if (allDue) {
+        Instant by = Instant.now().plus(dueWithin);
         targets =
-            CertificatesCommand.inventory(OpsContext.load(options.settings())).values().stream()
+            inventory.values().stream()
                 .filter(c -> c.getManaged() && c.getNextRenewalAt() != null)
                 .filter(c -> !c.getNextRenewalAt().isAfter(by))
                 .map(ManagedCertificate::getCertificateName)
@@ -120,7 +130,7 @@ final class CertificateCommands {
           return 0;
         }
       }
-      return publish(spec, options, CommandAction.RENEW, targets);
+      return publish(spec, ctx, inventory, CommandAction.RENEW, targets);
     }
   }
 
@@ -140,7 +150,13 @@ final class CertificateCommands {
 
     @Override
     public Integer call() {
-      return publish(spec, options, CommandAction.UNMANAGE, names);
+      OpsContext ctx = OpsContext.load(options.settings());
+      return publish(
+          spec,
+          ctx,
+          CertificatesCommand.inventory(ctx, spec.commandLine().getErr()),
+          CommandAction.UNMANAGE,
+          names);
     }
   }
 }

@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -65,7 +64,7 @@ final class CertificatesCommand implements Callable<Integer> {
     OpsContext ctx = OpsContext.load(options.settings());
     Instant now = Instant.now();
     List<ManagedCertificate> shown = new ArrayList<>();
-    for (ManagedCertificate c : inventory(ctx).values()) {
+    for (ManagedCertificate c : inventory(ctx, spec.commandLine().getErr()).values()) {
       if (!all && !c.getManaged()) {
         continue;
       }
@@ -90,17 +89,12 @@ final class CertificatesCommand implements Callable<Integer> {
   }
 
   /** The latest record of every name in {@code certificate.inventory}. */
-  static Map<String, ManagedCertificate> inventory(OpsContext ctx) {
-    Map<String, ManagedCertificate> out = new LinkedHashMap<>();
+  static Map<String, ManagedCertificate> inventory(OpsContext ctx, PrintWriter err) {
     TopicReader reader = new TopicReader(ctx.kafka());
-    for (var r : reader.readAll(ctx.topics().inventory, Duration.ofSeconds(30))) {
-      if (r.value() == null) {
-        out.remove(r.key());
-      } else {
-        out.put(r.key(), r.value());
-      }
-    }
-    return out;
+    Map<String, ManagedCertificate> inventory =
+        reader.table(ctx.topics().inventory, Duration.ofSeconds(30));
+    EventLog.reportSkipped(reader, err);
+    return inventory;
   }
 
   static String lastOutcome(ManagedCertificate c) {

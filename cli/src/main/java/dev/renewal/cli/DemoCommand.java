@@ -281,34 +281,21 @@ final class DemoCommand implements Callable<Integer> {
             + lifetime
             + " lifetime is left (a third for lifetimes of 10 days and more) ...");
     out.flush();
-    RenewalDue due = null;
-    long deadline =
-        System.nanoTime()
-            + Duration.between(first.getNotBefore(), first.getNotAfter()).plusSeconds(60).toNanos();
-    Map<String, Object> props = new java.util.HashMap<>(kafka.clientProps());
-    props.put("enable.auto.commit", false);
-    try (var consumer =
-        new org.apache.kafka.clients.consumer.KafkaConsumer<>(
-            props,
-            new org.apache.kafka.common.serialization.StringDeserializer(),
-            kafka.topics().due.valueSerde().deserializer())) {
-      List<org.apache.kafka.common.TopicPartition> partitions = new ArrayList<>();
-      consumer
-          .partitionsFor(kafka.topics().due.name(), Duration.ofSeconds(10))
-          .forEach(
-              p ->
-                  partitions.add(
-                      new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())));
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      while (due == null && System.nanoTime() < deadline) {
-        for (var r : consumer.poll(Duration.ofMillis(100))) {
-          if (r.value() != null && first.getSerialNumber().equals(r.value().getReplacesSerial())) {
-            due = r.value();
-          }
-        }
-      }
-    }
+    // Committed decisions only (the scheduler writes them in transactions); a record that
+    // cannot be decoded is skipped.
+    RenewalDue due =
+        new dev.renewal.topics.TopicReader(kafka.clientProps())
+                .await(
+                    kafka.topics().due,
+                    r ->
+                        r.value() != null
+                            && first.getSerialNumber().equals(r.value().getReplacesSerial()),
+                    1,
+                    Duration.between(first.getNotBefore(), first.getNotAfter()).plusSeconds(60))
+                .stream()
+                .findFirst()
+                .map(org.apache.kafka.clients.consumer.ConsumerRecord::value)
+                .orElse(null);
     if (due == null || due.getRenewalRequestId() == null) {
       out.println("No renewal was decided in time; scheduler-service's log is on stderr.");
       return 1;

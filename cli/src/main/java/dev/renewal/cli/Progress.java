@@ -10,6 +10,7 @@ import dev.renewal.events.OrderPlaced;
 import dev.renewal.events.OrderReady;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
+import dev.renewal.topics.Decoding;
 import dev.renewal.topics.Topic;
 import dev.renewal.topics.Topics;
 import java.io.PrintWriter;
@@ -78,8 +79,9 @@ final class Progress {
       long deadline = started + timeout.toNanos();
       while (System.nanoTime() < deadline) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
+          // A record that cannot be decoded is not this request's: skipped, never the end.
           Object value =
-              byName.get(r.topic()).valueSerde().deserializer().deserialize(r.topic(), r.value());
+              Decoding.decode(r, byName.get(r.topic())).map(ConsumerRecord::value).orElse(null);
           if (value == null || !requestId.equals(requestIdOf(value))) {
             continue;
           }

@@ -154,15 +154,8 @@ final class StatusCommand implements Callable<Integer> {
 
   /** The latest status of every request, from the compacted view. */
   static Map<String, RequestStatus> view(OpsContext ctx, PrintWriter err) {
-    Map<String, RequestStatus> view = new LinkedHashMap<>();
     TopicReader reader = new TopicReader(ctx.kafka());
-    for (var r : reader.readAll(ctx.topics().status, Duration.ofSeconds(30))) {
-      if (r.value() == null) {
-        view.remove(r.key());
-      } else {
-        view.put(r.key(), r.value());
-      }
-    }
+    Map<String, RequestStatus> view = reader.table(ctx.topics().status, Duration.ofSeconds(30));
     EventLog.reportSkipped(reader, err);
     return view;
   }

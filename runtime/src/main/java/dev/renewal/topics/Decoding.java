@@ -9,11 +9,17 @@ import org.apache.kafka.common.serialization.Deserializer;
  * record to skip, not an exception that stops the consumer at its offset (which a typed {@code
  * KafkaConsumer} throws from {@code poll}, again after every restart).
  */
-final class Decoding {
+public final class Decoding {
   private Decoding() {}
 
+  /** {@code raw} as a record of {@code topic}, or empty when its key or value cannot be decoded. */
+  public static <K, V> Optional<ConsumerRecord<K, V>> decode(
+      ConsumerRecord<byte[], byte[]> raw, Topic<K, V> topic) {
+    return decode(raw, topic.keySerde().deserializer(), topic.valueSerde().deserializer());
+  }
+
   /** {@code raw} decoded, or empty when its key or value cannot be. */
-  static <K, V> Optional<ConsumerRecord<K, V>> decode(
+  public static <K, V> Optional<ConsumerRecord<K, V>> decode(
       ConsumerRecord<byte[], byte[]> raw, Deserializer<K> keys, Deserializer<V> values) {
     K key;
     V value;

@@ -36,6 +36,22 @@ public final class TopicReader {
   }
 
   /**
+   * A compacted topic as a table: the latest value of every key now in {@code topic}, a tombstone
+   * removing its key; keys in the order first seen.
+   */
+  public <K, V> Map<K, V> table(Topic<K, V> topic, Duration timeout) {
+    Map<K, V> out = new java.util.LinkedHashMap<>();
+    for (ConsumerRecord<K, V> r : readAll(topic, timeout)) {
+      if (r.value() == null) {
+        out.remove(r.key());
+      } else {
+        out.put(r.key(), r.value());
+      }
+    }
+    return out;
+  }
+
+  /**
    * Waits until {@code count} records matching {@code filter} are in {@code topic} (or the timeout
    * passes) and returns the matching ones seen.
    */

@@ -7,6 +7,8 @@ import dev.renewal.events.RenewalRequested;
 import dev.renewal.infra.EmbeddedStack;
 import dev.renewal.scheduler.SchedulerServiceApp;
 import dev.renewal.topics.Publisher;
+import dev.renewal.topics.Topic;
+import dev.renewal.topics.TopicReader;
 import dev.renewal.topics.TopicSettings;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -24,10 +26,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -101,8 +99,7 @@ public final class SchedulerBenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         publish(publisher, stack, now, Duration.ofDays(90));
         long folded =
-            awaitRecords(
-                stack, stack.topics().inventory.name(), certificates, Duration.ofMinutes(10));
+            awaitRecords(stack, stack.topics().inventory, certificates, Duration.ofMinutes(10));
         double foldSeconds = (System.nanoTime() - t0) / 1e9;
         out.printf(
             "  inventory          %d certificates folded in %.1f s (%.0f facts/s; a request and a certificate each)%n",
@@ -131,7 +128,7 @@ public final class SchedulerBenchCommand implements Callable<Integer> {
         // half of 10 s is left 5 s after their start, long past by now.
         publish(publisher, stack, now.plusSeconds(1), Duration.ofSeconds(10));
         long decided =
-            awaitRecords(stack, stack.topics().due.name(), certificates, Duration.ofMinutes(10));
+            awaitRecords(stack, stack.topics().due, certificates, Duration.ofMinutes(10));
         double dueSeconds = (System.nanoTime() - t1) / 1e9;
         out.printf(
             "  all due at once    %d RenewalDue (and their requests) in %.1f s (%.0f renewals/s)%n",
@@ -180,24 +177,10 @@ public final class SchedulerBenchCommand implements Callable<Integer> {
   }
 
   /** Waits until {@code topic} holds records for {@code n} distinct keys; returns how many. */
-  private static long awaitRecords(EmbeddedStack stack, String topic, int n, Duration timeout) {
-    Map<String, Object> props = new HashMap<>(stack.clientProps());
-    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+  private static <V> long awaitRecords(
+      EmbeddedStack stack, Topic<String, V> topic, int n, Duration timeout) {
     Set<String> keys = new HashSet<>();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions = new ArrayList<>();
-      consumer
-          .partitionsFor(topic, Duration.ofSeconds(10))
-          .forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      while (keys.size() < n && System.nanoTime() < deadline) {
-        consumer.poll(Duration.ofMillis(200)).forEach(r -> keys.add(new String(r.key())));
-      }
-    }
+    new TopicReader(stack.clientProps()).await(topic, r -> keys.add(r.key()), n, timeout);
     return keys.size();
   }
 
