@@ -67,9 +67,18 @@ public final class Inventory {
     if (!r.getManaged()) {
       return Optional.ofNullable(state);
     }
-    ManagedCertificate s =
-        ManagedCertificate.newBuilder(state == null ? fresh(r.getCertificateName(), now) : state)
-            .build();
+    ManagedCertificate s = copy(state, r.getCertificateName(), now);
+    request(s, r);
+    return Optional.of(settle(s, now, rules));
+  }
+
+  /** {@code state} to change, or a new certificate {@code name} when there is none. */
+  private static ManagedCertificate copy(ManagedCertificate state, String name, Instant now) {
+    return ManagedCertificate.newBuilder(state == null ? fresh(name, now) : state).build();
+  }
+
+  /** Folds managed request {@code r} into {@code s}: how to renew it, managed, its attempt. */
+  private static void request(ManagedCertificate s, RenewalRequested r) {
     RenewalRequested spec = s.getRequest();
     if (spec == null
         || Comparator.comparing(RenewalRequested::getOccurredAt)
@@ -89,7 +98,6 @@ public final class Inventory {
           a.setRequestedAt(r.getOccurredAt());
           a.setAttempt(r.getAttempt());
         });
-    return Optional.of(settle(s, now, rules));
   }
 
   /** A certificate issued for one of its requests. */
@@ -98,9 +106,7 @@ public final class Inventory {
     if (!c.getManaged()) {
       return Optional.ofNullable(state);
     }
-    ManagedCertificate s =
-        ManagedCertificate.newBuilder(state == null ? fresh(c.getCertificateName(), now) : state)
-            .build();
+    ManagedCertificate s = copy(state, c.getCertificateName(), now);
     CurrentCertificate current = s.getCurrent();
     if (current == null
         || c.getNotBefore().isAfter(current.getNotBefore())
@@ -137,7 +143,8 @@ public final class Inventory {
     if (f.getRequest() == null || !f.getRequest().getManaged()) {
       return Optional.ofNullable(state);
     }
-    ManagedCertificate s = requested(state, f.getRequest(), now, rules).orElseThrow();
+    ManagedCertificate s = copy(state, f.getRequest().getCertificateName(), now);
+    request(s, f.getRequest());
     attempt(
         s,
         f.getRequestId(),
@@ -161,9 +168,7 @@ public final class Inventory {
     if (c.getAction() != CommandAction.UNMANAGE) {
       return Optional.ofNullable(state);
     }
-    ManagedCertificate s =
-        ManagedCertificate.newBuilder(state == null ? fresh(c.getCertificateName(), now) : state)
-            .build();
+    ManagedCertificate s = copy(state, c.getCertificateName(), now);
     if (s.getManagedChangedAt() == null || !c.getOccurredAt().isBefore(s.getManagedChangedAt())) {
       s.setManaged(false);
       s.setManagedChangedAt(c.getOccurredAt());
@@ -211,12 +216,10 @@ public final class Inventory {
       ManagedCertificate state, RenewalDue due, RenewalRequested next, Instant now, Rules rules) {
     // The request is a fact like any other (when it comes back on renewal.requested it changes
     // nothing): folded here, with the reason the scheduler made it.
-    ManagedCertificate s =
-        next == null
-            ? ManagedCertificate.newBuilder(state).build()
-            : requested(state, next, now, rules).orElseThrow();
+    ManagedCertificate s = copy(state, state.getCertificateName(), now);
     s.setLastDue(due);
     if (next != null) {
+      request(s, next);
       attempt(s, next.getRequestId(), a -> a.setDueReason(due.getReason()));
     }
     return settle(s, now, rules);
