@@ -48,13 +48,17 @@ public final class CaProfiles {
         Map.entry(p + "order.deadline", "1h"));
   }
 
+  /** The profile names {@code ca.profiles} lists, as written. */
+  public static List<String> listed(Settings settings) {
+    return Arrays.stream(settings.raw("ca.profiles").orElse("").split(","))
+        .map(String::trim)
+        .filter(s -> !s.isEmpty())
+        .toList();
+  }
+
   /** Reads every profile named in {@code ca.profiles}. */
   public static CaProfiles from(Settings settings) {
-    List<String> names =
-        Arrays.stream(settings.raw("ca.profiles").orElse("").split(","))
-            .map(String::trim)
-            .filter(s -> !s.isEmpty())
-            .toList();
+    List<String> names = listed(settings);
     Settings s = settings;
     for (String name : names) {
       s = s.withDefaults(defaults(name));

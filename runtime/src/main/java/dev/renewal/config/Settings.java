@@ -253,9 +253,13 @@ public final class Settings {
     }
   }
 
-  static Duration parseDuration(String text) {
+  /**
+   * The project's durations: {@code 250ms}, {@code 30s}, {@code 5m}, {@code 2h}, {@code 1d}, or
+   * ISO-8601 ({@code PT1M30S}, {@code -P1D}); throws {@link IllegalArgumentException} otherwise.
+   */
+  public static Duration parseDuration(String text) {
     String t = text.trim().toLowerCase(Locale.ROOT);
-    if (t.startsWith("p")) {
+    if (t.startsWith("p") || t.startsWith("-p")) {
       try {
         return Duration.parse(t.toUpperCase(Locale.ROOT));
       } catch (DateTimeParseException e) {

@@ -13,7 +13,6 @@ import dev.renewal.scheduler.topology.SchedulerTopology;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,11 +66,7 @@ public final class SchedulerServiceApp implements AutoCloseable {
         r.duration("scheduler.punctuate.interval", Duration.ofMillis(100), Duration.ofMinutes(10));
     MetricsEndpoint.Address metricsAt = MetricsEndpoint.Address.read(r, "scheduler");
     Map<String, Before> rules = new HashMap<>();
-    for (String profile :
-        Arrays.stream(settings.raw("ca.profiles").orElse("").split(","))
-            .map(String::trim)
-            .filter(p -> !p.isEmpty())
-            .toList()) {
+    for (String profile : dev.renewal.acme.CaProfiles.listed(settings)) {
       String key = "ca." + profile + ".renewal.before";
       r.optional(key)
           .ifPresent(

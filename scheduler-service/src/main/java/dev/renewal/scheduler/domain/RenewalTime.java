@@ -1,5 +1,6 @@
 package dev.renewal.scheduler.domain;
 
+import dev.renewal.config.Settings;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -7,8 +8,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * When a certificate is due for renewal: a pure function of its validity, the {@code
@@ -17,9 +16,10 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>By default when a third of the lifetime remains, a half when the lifetime is under 10 days
  *       (certbot's rule; cert-manager renews at two thirds of the lifetime too).
- *   <li>{@code renewal.before} as a duration ({@code 30d}, {@code 12h}, {@code 90m}, {@code 45s},
- *       or ISO-8601 {@code P30D}) leaves that much of the lifetime (all of it when longer: due at
- *       once), or as a percentage of the lifetime ({@code 33%}).
+ *   <li>{@code renewal.before} as a duration (as every duration of the configuration: {@code 30d},
+ *       {@code 12h}, {@code 90m}, {@code 45s}, ISO-8601 {@code P30D}) leaves that much of the
+ *       lifetime (all of it when longer: due at once), or as a percentage of the lifetime ({@code
+ *       33%}).
  *   <li>A jitter per name spreads the certificates issued in the same minute: up to 2 % of the
  *       lifetime earlier, the same for a name on every machine and run (from its SHA-256), never
  *       later, so never past the expiry and never before the certificate's start.
@@ -30,7 +30,6 @@ public final class RenewalTime {
   static final double JITTER = 0.02;
 
   private static final Duration SHORT = Duration.ofDays(10);
-  private static final Pattern SHORTHAND = Pattern.compile("(\\d+)\\s*([dhms])");
 
   private RenewalTime() {}
 
@@ -43,8 +42,8 @@ public final class RenewalTime {
     }
 
     /**
-     * Reads {@code 30d}, {@code 12h}, {@code 90m}, {@code 45s}, {@code P30D} (ISO-8601) or {@code
-     * 33%} (more than 0, less than 100); throws with the reason otherwise.
+     * Reads a duration ({@link Settings#parseDuration}: {@code 30d}, {@code 12h}, {@code P30D} ...)
+     * or {@code 33%} (more than 0, less than 100); throws with the reason otherwise.
      */
     public static Before parse(String text) {
       String t = text == null ? "" : text.trim().toLowerCase(Locale.ROOT);
@@ -61,24 +60,12 @@ public final class RenewalTime {
         }
         return new Before(null, percent / 100);
       }
-      Matcher m = SHORTHAND.matcher(t);
       Duration d;
-      if (m.matches()) {
-        long n = Long.parseLong(m.group(1));
-        d =
-            switch (m.group(2)) {
-              case "d" -> Duration.ofDays(n);
-              case "h" -> Duration.ofHours(n);
-              case "m" -> Duration.ofMinutes(n);
-              default -> Duration.ofSeconds(n);
-            };
-      } else {
-        try {
-          d = Duration.parse(text.trim().toUpperCase(Locale.ROOT));
-        } catch (RuntimeException e) {
-          throw new IllegalArgumentException(
-              "not a duration (30d, 12h, 90m, 45s, P30D) or a percentage (33%): " + text);
-        }
+      try {
+        d = Settings.parseDuration(t);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "not a duration (30d, 12h, 90m, 45s, P30D) or a percentage (33%): " + text);
       }
       if (d.isNegative() || d.isZero()) {
         throw new IllegalArgumentException("must be more than zero: " + text);
