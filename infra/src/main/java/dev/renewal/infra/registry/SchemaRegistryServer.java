@@ -274,7 +274,7 @@ public final class SchemaRegistryServer implements AutoCloseable {
           if (own.isPresent()) {
             return level("compatibilityLevel", own.get());
           }
-          if (query != null && query.contains("defaultToGlobal=true")) {
+          if (flag(query, "defaultToGlobal")) {
             return level("compatibilityLevel", store.globalLevel());
           }
           throw new BadRequest(
@@ -303,7 +303,7 @@ public final class SchemaRegistryServer implements AutoCloseable {
               store.checkCompatibility(p.get(2), n == 5 ? p.get(4) : null, schema);
           ObjectNode out = JSON.createObjectNode();
           out.put("is_compatible", problems.isEmpty());
-          if (query != null && query.contains("verbose=true")) {
+          if (flag(query, "verbose")) {
             ArrayNode messages = out.putArray("messages");
             problems.forEach(messages::add);
           }

@@ -1,5 +1,7 @@
 package dev.renewal.scheduler.topology;
 
+import dev.renewal.events.CertificateCommand;
+import dev.renewal.events.CertificateIssued;
 import dev.renewal.events.ManagedCertificate;
 import dev.renewal.events.RenewalDue;
 import dev.renewal.events.RenewalRequested;
@@ -9,8 +11,10 @@ import dev.renewal.serde.AvroSerdes;
 import dev.renewal.topics.Topic;
 import dev.renewal.topics.Topics;
 import java.time.Duration;
+import java.util.function.Function;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
@@ -50,46 +54,41 @@ public final class SchedulerTopology {
             .withCachingEnabled());
 
     KStream<String, SchedulerInput> requested =
-        builder.stream(
-                topics.renewalRequested.name(),
-                topics.renewalRequested.consumed().withName("renewal-requested"))
-            .filter((k, v) -> v != null && v.getCertificateName() != null, Named.as("requests"))
-            .map(
-                (k, v) ->
-                    org.apache.kafka.streams.KeyValue.pair(
-                        v.getCertificateName(),
-                        SchedulerInput.newBuilder().setRequested(v).build()),
-                Named.as("requested-by-name"));
+        byName(
+            builder,
+            topics.renewalRequested,
+            "renewal-requested",
+            RenewalRequested::getCertificateName,
+            v -> SchedulerInput.newBuilder().setRequested(v).build(),
+            "requests",
+            "requested-by-name");
     KStream<String, SchedulerInput> issued =
-        builder.stream(
-                topics.certificateIssued.name(),
-                topics.certificateIssued.consumed().withName("certificate-issued"))
-            .filter((k, v) -> v != null && v.getCertificateName() != null, Named.as("issues"))
-            .map(
-                (k, v) ->
-                    org.apache.kafka.streams.KeyValue.pair(
-                        v.getCertificateName(), SchedulerInput.newBuilder().setIssued(v).build()),
-                Named.as("issued-by-name"));
+        byName(
+            builder,
+            topics.certificateIssued,
+            "certificate-issued",
+            CertificateIssued::getCertificateName,
+            v -> SchedulerInput.newBuilder().setIssued(v).build(),
+            "issues",
+            "issued-by-name");
     KStream<String, SchedulerInput> failed =
-        builder.stream(
-                topics.renewalFailed.name(),
-                topics.renewalFailed.consumed().withName("renewal-failed"))
-            .filter((k, v) -> v != null && v.getRequest() != null, Named.as("failures"))
-            .map(
-                (k, v) ->
-                    org.apache.kafka.streams.KeyValue.pair(
-                        v.getRequest().getCertificateName(),
-                        SchedulerInput.newBuilder().setFailed(v).build()),
-                Named.as("failed-by-name"));
+        byName(
+            builder,
+            topics.renewalFailed,
+            "renewal-failed",
+            v -> v.getRequest() == null ? null : v.getRequest().getCertificateName(),
+            v -> SchedulerInput.newBuilder().setFailed(v).build(),
+            "failures",
+            "failed-by-name");
     KStream<String, SchedulerInput> commands =
-        builder.stream(
-                topics.commands.name(), topics.commands.consumed().withName("certificate-commands"))
-            .filter((k, v) -> v != null && v.getCertificateName() != null, Named.as("orders"))
-            .map(
-                (k, v) ->
-                    org.apache.kafka.streams.KeyValue.pair(
-                        v.getCertificateName(), SchedulerInput.newBuilder().setCommand(v).build()),
-                Named.as("command-by-name"));
+        byName(
+            builder,
+            topics.commands,
+            "certificate-commands",
+            CertificateCommand::getCertificateName,
+            v -> SchedulerInput.newBuilder().setCommand(v).build(),
+            "orders",
+            "command-by-name");
 
     KStream<String, SpecificRecord> out =
         requested
@@ -114,6 +113,23 @@ public final class SchedulerTopology {
             (k, v) -> v instanceof RenewalRequested,
             route(topics.renewalRequested, RenewalRequested.class, "as-request", "request"));
     return builder.build();
+  }
+
+  /**
+   * {@code topic}'s records that name a certificate, as inputs keyed by that name (nodes {@code
+   * source}, {@code filter}, {@code map}).
+   */
+  private static <V> KStream<String, SchedulerInput> byName(
+      StreamsBuilder builder,
+      Topic<String, V> topic,
+      String source,
+      Function<V, String> nameOf,
+      Function<V, SchedulerInput> wrap,
+      String filter,
+      String map) {
+    return builder.stream(topic.name(), topic.consumed().withName(source))
+        .filter((k, v) -> v != null && nameOf.apply(v) != null, Named.as(filter))
+        .map((k, v) -> KeyValue.pair(nameOf.apply(v), wrap.apply(v)), Named.as(map));
   }
 
   private static <T extends SpecificRecord> Branched<String, SpecificRecord> route(
