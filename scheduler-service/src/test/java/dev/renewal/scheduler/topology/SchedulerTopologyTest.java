@@ -83,10 +83,17 @@ class SchedulerTopologyTest {
   }
 
   private void open(Instant at) {
+    open(at, StreamsConfig.EXACTLY_ONCE_V2);
+  }
+
+  private void open(Instant at, String guarantee) {
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "scheduler-test");
     props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
-    driver = TopologyTestKit.driver(topology(), StreamsConfig.EXACTLY_ONCE_V2, props, at);
+    // As the service runs it: what cannot be decoded goes to the dead-letter topic.
+    dev.renewal.runtime.StreamsApps.deadLetters(
+        props, topics.streamsDlq.name(), dev.renewal.scheduler.SchedulerServiceApp.SERVICE);
+    driver = TopologyTestKit.driver(topology(), guarantee, props, at);
     requests = TopologyTestKit.input(driver, topics.renewalRequested);
     issued = TopologyTestKit.input(driver, topics.certificateIssued);
     commands = TopologyTestKit.input(driver, topics.commands);
@@ -289,6 +296,43 @@ class SchedulerTopologyTest {
     // Duplicates change nothing: no new inventory record for shop.
     assertThat(latestInventory()).doesNotContainKey("shop").containsKey("other");
     assertThat(inOrder.getRequest().getRequestId()).isEqualTo("r2");
+  }
+
+  @Test
+  void aRecordThatCannotBeDecodedOnAnyInputIsDeadLetteredAndTheInventoryGoesOn() {
+    // The test driver keeps no record the deserialization handler sends under its simulated
+    // exactly-once (on a real broker the reconciliation's are kept: AcmeQuirksIT's garbage test);
+    // the handler and its configuration are the service's either way.
+    driver.close();
+    open(START, StreamsConfig.AT_LEAST_ONCE);
+    byte[] poison = new byte[64];
+    new java.util.Random(7).nextBytes(poison);
+    poison[0] = (byte) 0xa5;
+    List<String> inputs =
+        List.of(
+            topics.renewalRequested.name(),
+            topics.certificateIssued.name(),
+            topics.renewalFailed.name(),
+            topics.commands.name());
+    for (String topic : inputs) {
+      driver
+          .createInputTopic(
+              topic,
+              new org.apache.kafka.common.serialization.StringSerializer(),
+              new org.apache.kafka.common.serialization.ByteArraySerializer())
+          .pipeInput("garbage", poison);
+    }
+    RenewalRequested r = request("shop", "r1", START);
+    requests.pipeInput(r.getRequestId(), r);
+    assertThat(latestInventory()).containsKey("shop");
+    var dlq =
+        driver
+            .createOutputTopic(
+                topics.streamsDlq.name(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())
+            .readRecordsToList();
+    assertThat(dlq).hasSize(inputs.size()).allSatisfy(d -> assertThat(d.value()).isEqualTo(poison));
   }
 
   @Test
