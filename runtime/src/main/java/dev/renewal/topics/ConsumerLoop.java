@@ -41,7 +41,7 @@ public final class ConsumerLoop<V> implements AutoCloseable {
    * poll cost the broker more than any other request of the pipeline (docs/benchmarks.md). A crash
    * re-reads at most this much finished work, which the handlers recognise from their records.
    */
-  static final Duration COMMIT_EVERY = Duration.ofMillis(200);
+  static final Duration COMMIT_EVERY = Duration.ofSeconds(1);
 
   /** What the loop calls; the handler returns a future and never blocks. */
   public record Callbacks<V>(

@@ -30,15 +30,28 @@ import org.apache.kafka.streams.state.Stores;
 public final class ReconciliationTopology {
   public static final String STORE = "reconciliation-store";
 
-  /** The default of {@code finalize.commit.interval}: how often the exactly-once Streams commit. */
-  public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(100);
+  /**
+   * The default of {@code finalize.commit.interval}: how often the exactly-once Streams commit.
+   * Each commit is a transaction and an offset per input partition: at 100 ms they cost 1.7 {@code
+   * __transaction_state} and 3.1 {@code __consumer_offsets} records per certificate under load, at
+   * 500 ms 0.4 and 1.1 (docs/benchmarks.md, eighth round). Sparse decisions do not wait for it
+   * ({@link #DECISION_QUIET}).
+   */
+  public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(500);
+
+  /**
+   * An order decision this long after the previous one is committed at once ({@link
+   * DecisionCommits}), whatever the commit interval: one request at a time never waits for it.
+   */
+  public static final Duration DECISION_QUIET = Duration.ofMillis(100);
 
   private ReconciliationTopology() {}
 
   /**
    * The topology; its decisions are counted in {@code metrics}. A request's state is deleted from
    * the store once it has not changed for {@code retention}. An order decision that comes at least
-   * {@code commitInterval} after the previous one is committed at once ({@link DecisionCommits}).
+   * {@link #DECISION_QUIET} (or {@code commitInterval}, if shorter) after the previous one is
+   * committed at once ({@link DecisionCommits}).
    */
   public static Topology build(
       StreamsBuilder builder,
@@ -49,7 +62,9 @@ public final class ReconciliationTopology {
       Duration retention,
       ServiceMetrics metrics,
       Duration commitInterval) {
-    DecisionCommits commits = new DecisionCommits(commitInterval);
+    DecisionCommits commits =
+        new DecisionCommits(
+            commitInterval.compareTo(DECISION_QUIET) < 0 ? commitInterval : DECISION_QUIET);
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(STORE),

@@ -11,10 +11,19 @@ import javax.management.ObjectName;
  * What the embedded broker (in this JVM) was asked to do: its own JMX counters of requests by type
  * and of records written by topic, read before and after a phase. Divided by the certificates of
  * the phase, they say what one certificate costs the broker.
+ *
+ * <p>The broker counts every fetch twice: under {@code Fetch} and again under {@code FetchConsumer}
+ * or {@code FetchFollower} (kafka-server's {@code Request.updateRequestMetrics}). Those two are a
+ * breakdown of {@code Fetch}, so they are left out of the counts here.
  */
 public final class BrokerLoad {
   private static final String REQUESTS =
       "kafka.network:type=RequestMetrics,name=RequestsPerSec,request=*,*";
+
+  /** The broker's breakdowns of {@code Fetch}, counted under {@code Fetch} too. */
+  static final java.util.Set<String> FETCH_BREAKDOWNS =
+      java.util.Set.of("FetchConsumer", "FetchFollower");
+
   private static final String RECORDS =
       "kafka.server:type=BrokerTopicMetrics,name=MessagesInPerSec,topic=*";
 
@@ -51,7 +60,9 @@ public final class BrokerLoad {
   /** The counters now; empty when no broker runs in this JVM. */
   public static Snapshot now() {
     MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-    return new Snapshot(sum(server, REQUESTS, "request"), sum(server, RECORDS, "topic"));
+    Map<String, Long> requests = sum(server, REQUESTS, "request");
+    requests.keySet().removeAll(FETCH_BREAKDOWNS);
+    return new Snapshot(requests, sum(server, RECORDS, "topic"));
   }
 
   private static Map<String, Long> sum(MBeanServer server, String pattern, String by) {
