@@ -2,6 +2,7 @@ package dev.renewal.acme;
 
 import dev.renewal.contract.RenewalFailures;
 import dev.renewal.events.Problem;
+import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.Stage;
 import dev.renewal.metrics.ServiceMetrics;
@@ -153,6 +154,17 @@ public final class CaCalls {
       boolean retryable,
       String orderUrl,
       String authorizationUrl) {
+    return fail(request, stage, problem, retryable, null, orderUrl, authorizationUrl);
+  }
+
+  private CompletableFuture<Void> fail(
+      RenewalRequested request,
+      Stage stage,
+      Problem problem,
+      boolean retryable,
+      Instant retryAfter,
+      String orderUrl,
+      String authorizationUrl) {
     metrics.failed(stage, problem.getType());
     LOGGER.info(
         "renewal failed: requestId={} stage={} authorization={} problem={} retryable={}",
@@ -165,12 +177,24 @@ public final class CaCalls {
         .send(
             topics.renewalFailed,
             request.getRequestId(),
-            RenewalFailures.event(
-                clock.instant(), request, stage, problem, retryable, orderUrl, authorizationUrl))
+            RenewalFailed.newBuilder(
+                    RenewalFailures.event(
+                        clock.instant(),
+                        request,
+                        stage,
+                        problem,
+                        retryable,
+                        orderUrl,
+                        authorizationUrl))
+                .setRetryAfter(retryAfter)
+                .build())
         .thenRun(() -> {});
   }
 
-  /** The same for a call that gave up: its problem, retryable as its kind says. */
+  /**
+   * The same for a call that gave up: its problem, retryable as its kind says, and the CA's
+   * Retry-After (which the scheduler's retry honours).
+   */
   public CompletableFuture<Void> fail(
       RenewalRequested request,
       Stage stage,
@@ -178,7 +202,13 @@ public final class CaCalls {
       String orderUrl,
       String authorizationUrl) {
     return fail(
-        request, stage, failure.problem(), failure.kind().retryable(), orderUrl, authorizationUrl);
+        request,
+        stage,
+        failure.problem(),
+        failure.kind().retryable(),
+        failure.retryAfter().orElse(null),
+        orderUrl,
+        authorizationUrl);
   }
 
   static Throwable unwrap(Throwable error) {

@@ -14,6 +14,7 @@ import dev.renewal.events.OrderReady;
 import dev.renewal.events.OrderRecord;
 import dev.renewal.events.RenewalDue;
 import dev.renewal.events.RenewalFailed;
+import dev.renewal.events.RenewalInfoObserved;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.RequestStatus;
 import dev.renewal.serde.AvroSerdes;
@@ -50,6 +51,7 @@ public final class Topics {
   public static final String INVENTORY = "certificate.inventory";
   public static final String DUE = "certificate.due";
   public static final String COMMANDS = "certificate.commands";
+  public static final String RENEWAL_INFO = "certificate.renewal-info";
 
   /** Defaults for the {@code topics.*} keys. */
   public static final Map<String, String> DEFAULTS =
@@ -115,6 +117,12 @@ public final class Topics {
   /** Operators' commands about managed certificates (renew, unmanage), keyed by name. */
   public final Topic<String, CertificateCommand> commands;
 
+  /**
+   * Every renewal information (RFC 9773) scheduler-service fetched for a managed certificate, keyed
+   * by certificate name.
+   */
+  public final Topic<String, RenewalInfoObserved> renewalInfo;
+
   private final String prefix;
   private final short replicationFactor;
 
@@ -177,6 +185,8 @@ public final class Topics {
         new Topic<>(name(INVENTORY), keys, serdes.value(ManagedCertificate.class), p, compacted);
     due = new Topic<>(name(DUE), keys, serdes.value(RenewalDue.class), p, events);
     commands = new Topic<>(name(COMMANDS), keys, serdes.value(CertificateCommand.class), p, events);
+    renewalInfo =
+        new Topic<>(name(RENEWAL_INFO), keys, serdes.value(RenewalInfoObserved.class), p, events);
   }
 
   /** The catalogue for these settings, with serdes from {@code serdes}. */
@@ -220,6 +230,7 @@ public final class Topics {
         streamsDlq,
         inventory,
         due,
-        commands);
+        commands,
+        renewalInfo);
   }
 }

@@ -38,7 +38,8 @@ class TopicsTest {
             "acme.streams.dlq",
             "certificate.inventory",
             "certificate.due",
-            "certificate.commands");
+            "certificate.commands",
+            "certificate.renewal-info");
     assertThat(topics.http01Responses.compacted()).isTrue();
     assertThat(topics.all().stream().filter(Topic::compacted))
         .containsExactly(

@@ -7,13 +7,12 @@ import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.runtime.PipelineContext;
 import dev.renewal.runtime.StreamsApps;
 import dev.renewal.scheduler.domain.Inventory;
-import dev.renewal.scheduler.domain.RenewalTime.Before;
+import dev.renewal.scheduler.domain.RenewalPolicy;
 import dev.renewal.scheduler.topology.SchedulerMetrics;
 import dev.renewal.scheduler.topology.SchedulerTopology;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,9 +25,9 @@ import org.apache.kafka.streams.StreamsConfig;
  * Kafka Streams, exactly-once v2). Scaled like the other services: instances of one application id
  * share the partitions; {@code instance.id} makes each a static member.
  *
- * <p>Keys: those of {@link PipelineContext}, {@code scheduler.*} ({@link #DEFAULTS}), and {@code
- * ca.<profile>.renewal.before} for each profile of {@code ca.profiles} (a duration or a percentage
- * of the lifetime; none: a third left, a half under 10 days).
+ * <p>Keys: those of {@link PipelineContext}, {@code scheduler.*} ({@link #DEFAULTS}), and each
+ * profile's renewal policy ({@link Policies}: {@code ca.<profile>.renewal.*}, {@code
+ * ca.<profile>.fallback*}).
  */
 public final class SchedulerServiceApp implements AutoCloseable {
   public static final String SERVICE = "scheduler-service";
@@ -65,20 +64,13 @@ public final class SchedulerServiceApp implements AutoCloseable {
     Duration punctuate =
         r.duration("scheduler.punctuate.interval", Duration.ofMillis(100), Duration.ofMinutes(10));
     MetricsEndpoint.Address metricsAt = MetricsEndpoint.Address.read(r, "scheduler");
-    Map<String, Before> rules = new HashMap<>();
-    for (String profile : dev.renewal.acme.CaProfiles.listed(settings)) {
-      String key = "ca." + profile + ".renewal.before";
-      r.optional(key)
-          .ifPresent(
-              text -> {
-                try {
-                  rules.put(profile, Before.parse(text));
-                } catch (IllegalArgumentException e) {
-                  r.problem(key, text, e.getMessage());
-                }
-              });
-    }
     problems.addAll(r.problems());
+    Map<String, RenewalPolicy> policies = Map.of();
+    try {
+      policies = Policies.read(settings, dev.renewal.acme.CaProfiles.listed(settings));
+    } catch (ConfigException e) {
+      problems.addAll(e.problems());
+    }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -92,7 +84,8 @@ public final class SchedulerServiceApp implements AutoCloseable {
             commit,
             StreamsConfig.EXACTLY_ONCE_V2);
     StreamsApps.deadLetters(props, ctx.topics().streamsDlq.name(), SERVICE);
-    Inventory.Rules byProfile = profile -> Optional.ofNullable(rules.get(profile));
+    Map<String, RenewalPolicy> byName = policies;
+    Inventory.Rules byProfile = profile -> byName.getOrDefault(profile, RenewalPolicy.DEFAULT);
     KafkaStreams streams =
         new KafkaStreams(
             SchedulerTopology.build(

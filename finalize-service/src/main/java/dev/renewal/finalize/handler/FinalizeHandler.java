@@ -376,6 +376,7 @@ public final class FinalizeHandler {
             .setKeyRef(keyRef)
             .setAttempt(request.getAttempt())
             .setManaged(request.getManaged())
+            .setCaProfile(request.getCaProfile())
             .build();
     publisher
         .send(topics.certificateIssued, c.id(), issued)

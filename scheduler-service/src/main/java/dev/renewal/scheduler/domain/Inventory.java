@@ -25,10 +25,13 @@ import java.util.function.Function;
  * whatever the order its facts arrive in, with duplicates and with replays:
  *
  * <ul>
- *   <li>How to renew it is the latest managed request (by request time, then id).
+ *   <li>How to renew it is the latest managed request that is not a replay (by request time, then
+ *       id; the latest replay while there is none): a retry or a {@code renewal replay} is another
+ *       attempt of a request, not a new way to renew it.
  *   <li>The current certificate is the issued one with the latest {@code notBefore} (then serial).
- *   <li>Attempts are merged by request id: ISSUED outweighs FAILED outweighs PENDING. The 20 most
- *       recent are kept (by request time, else outcome time).
+ *   <li>Attempts are merged by request id and attempt number: ISSUED outweighs FAILED outweighs
+ *       PENDING; the earliest request time stands. The 20 most recent are kept (by request time,
+ *       else outcome time).
  *   <li>Managed or not is the latest fact that says (a managed request, an UNMANAGE command; a
  *       command wins a tie). Requests with {@code managed = false} and their outcomes are left out.
  * </ul>
@@ -36,7 +39,8 @@ import java.util.function.Function;
  * A certificate is due (its {@code nextRenewalAt}) by {@link RenewalTime} from the current
  * certificate, unless it is unmanaged, not issued yet, being renewed (its latest attempt pending,
  * or for a CSR certificate a {@code RenewalDue} with no request since) or failing (its latest
- * attempt failed: the retry rules are the next issue's, docs/scheduler-service.md).
+ * attempt failed): then it is retried when, and where, {@link Retries} says, if the failure is
+ * retryable.
  */
 public final class Inventory {
   /** Attempts kept per certificate. */
@@ -44,12 +48,12 @@ public final class Inventory {
 
   private Inventory() {}
 
-  /** The {@code renewal.before} rule of a CA profile, if it has one. */
+  /** The renewal policy of each CA profile. */
   @FunctionalInterface
   public interface Rules {
-    Optional<Before> before(String caProfile);
+    RenewalPolicy policy(String caProfile);
 
-    Rules DEFAULT = profile -> Optional.empty();
+    Rules DEFAULT = profile -> RenewalPolicy.DEFAULT;
   }
 
   private static ManagedCertificate fresh(String name, Instant now) {
@@ -77,14 +81,19 @@ public final class Inventory {
     return ManagedCertificate.newBuilder(state == null ? fresh(name, now) : state).build();
   }
 
+  /**
+   * Which request says how to renew a certificate: the greatest by this order. A request that is
+   * not a replay outweighs a replay; then the later, then the greater id.
+   */
+  private static final Comparator<RenewalRequested> HOW_TO_RENEW =
+      Comparator.comparing((RenewalRequested r) -> r.getReplayOf() == null)
+          .thenComparing(RenewalRequested::getOccurredAt)
+          .thenComparing(RenewalRequested::getRequestId);
+
   /** Folds managed request {@code r} into {@code s}: how to renew it, managed, its attempt. */
   private static void request(ManagedCertificate s, RenewalRequested r) {
     RenewalRequested spec = s.getRequest();
-    if (spec == null
-        || Comparator.comparing(RenewalRequested::getOccurredAt)
-                .thenComparing(RenewalRequested::getRequestId)
-                .compare(r, spec)
-            > 0) {
+    if (spec == null || HOW_TO_RENEW.compare(r, spec) > 0) {
       s.setRequest(r);
     }
     if (s.getManagedChangedAt() == null || r.getOccurredAt().isAfter(s.getManagedChangedAt())) {
@@ -94,9 +103,12 @@ public final class Inventory {
     attempt(
         s,
         r.getRequestId(),
+        r.getAttempt(),
         a -> {
-          a.setRequestedAt(r.getOccurredAt());
-          a.setAttempt(r.getAttempt());
+          if (a.getRequestedAt() == null || r.getOccurredAt().isBefore(a.getRequestedAt())) {
+            a.setRequestedAt(r.getOccurredAt());
+          }
+          a.setCaProfile(r.getCaProfile());
         });
   }
 
@@ -121,18 +133,26 @@ public final class Inventory {
               .setIssuer(c.getIssuer())
               .setAriCertId(c.getAriCertId())
               .setKeyRef(c.getKeyRef())
+              .setCaProfile(c.getCaProfile())
               .build());
     }
     attempt(
         s,
         c.getRequestId(),
+        c.getAttempt(),
         a -> {
           a.setOutcome(AttemptOutcome.ISSUED);
           a.setOutcomeAt(c.getOccurredAt());
-          a.setAttempt(c.getAttempt());
           a.setSerialNumber(c.getSerialNumber());
+          if (c.getCaProfile() != null) {
+            a.setCaProfile(c.getCaProfile());
+          }
           a.setFailedStage(null);
           a.setProblemType(null);
+          a.setRetryable(false);
+          a.setCaUnavailable(false);
+          a.setRetryAfter(null);
+          a.setFailureEventId(null);
         });
     return Optional.of(settle(s, now, rules));
   }
@@ -148,15 +168,37 @@ public final class Inventory {
     attempt(
         s,
         f.getRequestId(),
+        f.getRequest().getAttempt(),
         a -> {
-          if (a.getOutcome() != AttemptOutcome.ISSUED) {
+          // Of two failures of one attempt (two stages reporting), the later one stands.
+          if (a.getOutcome() == AttemptOutcome.PENDING
+              || (a.getOutcome() == AttemptOutcome.FAILED
+                  && a.getOutcomeAt() != null
+                  && laterFailure(f, a))) {
             a.setOutcome(AttemptOutcome.FAILED);
             a.setOutcomeAt(f.getOccurredAt());
             a.setFailedStage(f.getStage());
             a.setProblemType(f.getProblem() == null ? null : f.getProblem().getType());
+            a.setRetryable(f.getRetryable());
+            a.setCaUnavailable(
+                f.getProblem() != null
+                    && Retries.caUnavailable(f.getProblem().getType(), f.getProblem().getStatus()));
+            a.setRetryAfter(f.getRetryAfter());
+            a.setFailureEventId(f.getEventId());
           }
         });
     return Optional.of(settle(s, now, rules));
+  }
+
+  /**
+   * Whether failure {@code f} comes after the one recorded in {@code a} (by time, then event id).
+   */
+  private static boolean laterFailure(RenewalFailed f, RenewalAttempt a) {
+    int byTime = f.getOccurredAt().compareTo(a.getOutcomeAt());
+    return byTime > 0
+        || (byTime == 0
+            && a.getFailureEventId() != null
+            && f.getEventId().compareTo(a.getFailureEventId()) > 0);
   }
 
   /**
@@ -196,6 +238,7 @@ public final class Inventory {
           .anyMatch(
               a ->
                   a.getRequestId().equals(due.getRenewalRequestId())
+                      && a.getAttempt() == due.getAttempt()
                       && a.getOutcome() == AttemptOutcome.PENDING);
     }
     return s.getRequest() == null || due.getOccurredAt().isAfter(s.getRequest().getOccurredAt());
@@ -220,9 +263,31 @@ public final class Inventory {
     s.setLastDue(due);
     if (next != null) {
       request(s, next);
-      attempt(s, next.getRequestId(), a -> a.setDueReason(due.getReason()));
+      attempt(s, next.getRequestId(), next.getAttempt(), a -> a.setDueReason(due.getReason()));
     }
     return settle(s, now, rules);
+  }
+
+  /**
+   * The request that retries {@code s}'s failed latest attempt: a new attempt of it (same request
+   * id, attempt + 1, {@code replayOf} its failure) on {@code caProfile}, as its latest request says
+   * to renew it.
+   */
+  public static RenewalRequested retryRequest(
+      ManagedCertificate s, String caProfile, String eventId, Instant now) {
+    RenewalAttempt failed = s.getAttempts().get(s.getAttempts().size() - 1);
+    CurrentCertificate current = s.getCurrent();
+    return RenewalRequested.newBuilder(s.getRequest())
+        .setEventId(eventId)
+        .setRequestId(failed.getRequestId())
+        .setOccurredAt(now)
+        .setAttempt(failed.getAttempt() + 1)
+        .setReplayOf(failed.getFailureEventId())
+        .setCaProfile(caProfile)
+        .setManaged(true)
+        .setRenews(current == null ? null : current.getSerialNumber())
+        .setReplaces(current == null ? null : current.getAriCertId())
+        .build();
   }
 
   /**
@@ -250,22 +315,28 @@ public final class Inventory {
     return s.getRequest() != null && s.getRequest().getCsrPem() == null;
   }
 
-  /** Merges into the attempt of {@code requestId} (made PENDING if new). */
+  /** Merges into attempt {@code number} of {@code requestId} (made PENDING if new). */
   private static void attempt(
-      ManagedCertificate s, String requestId, java.util.function.Consumer<RenewalAttempt> change) {
+      ManagedCertificate s,
+      String requestId,
+      int number,
+      java.util.function.Consumer<RenewalAttempt> change) {
     List<RenewalAttempt> attempts = new ArrayList<>(s.getAttempts());
+    java.util.function.Predicate<RenewalAttempt> same =
+        x -> x.getRequestId().equals(requestId) && x.getAttempt() == number;
     RenewalAttempt a =
         attempts.stream()
-            .filter(x -> x.getRequestId().equals(requestId))
+            .filter(same)
             .findFirst()
             .map(x -> RenewalAttempt.newBuilder(x).build())
             .orElseGet(
                 () ->
                     RenewalAttempt.newBuilder()
                         .setRequestId(requestId)
+                        .setAttempt(number)
                         .setOutcome(AttemptOutcome.PENDING)
                         .build());
-    attempts.removeIf(x -> x.getRequestId().equals(requestId));
+    attempts.removeIf(same);
     change.accept(a);
     attempts.add(a);
     s.setAttempts(attempts);
@@ -279,7 +350,8 @@ public final class Inventory {
                       a.getRequestedAt() != null
                           ? a.getRequestedAt()
                           : a.getOutcomeAt() != null ? a.getOutcomeAt() : Instant.EPOCH)
-          .thenComparing(RenewalAttempt::getRequestId);
+          .thenComparing(RenewalAttempt::getRequestId)
+          .thenComparing(RenewalAttempt::getAttempt);
 
   /** Orders and trims the history, counts the failures, schedules the next renewal. */
   private static ManagedCertificate settle(ManagedCertificate s, Instant now, Rules rules) {
@@ -298,22 +370,49 @@ public final class Inventory {
       }
     }
     s.setConsecutiveFailures(failures);
-    Optional<Instant> next = next(s, rules);
-    s.setNextRenewalAt(next.orElse(null));
-    s.setNextRenewalReason(next.isPresent() ? DueReason.LIFETIME : DueReason.UNKNOWN);
+    Optional<Next> next = next(s, rules);
+    s.setNextRenewalAt(next.map(Next::at).orElse(null));
+    s.setNextRenewalReason(next.map(Next::reason).orElse(DueReason.UNKNOWN));
+    s.setNextRenewalProfile(next.map(Next::caProfile).orElse(null));
     s.setUpdatedAt(now);
     return s;
   }
 
-  /** When it is due next by its lifetime; empty when nothing is to be scheduled. */
-  static Optional<Instant> next(ManagedCertificate s, Rules rules) {
+  /** The next renewal: when, why, on which profile. */
+  record Next(Instant at, DueReason reason, String caProfile) {}
+
+  /**
+   * When it is due next: a retry when its latest attempt failed and may be retried, else by its
+   * lifetime; empty when nothing is to be scheduled.
+   */
+  static Optional<Next> next(ManagedCertificate s, Rules rules) {
     CurrentCertificate current = s.getCurrent();
-    if (!s.getManaged() || current == null || renewing(s) || failing(s)) {
+    RenewalRequested spec = s.getRequest();
+    if (!s.getManaged() || spec == null || renewing(s)) {
+      return Optional.empty();
+    }
+    if (failing(s)) {
+      return Retries.next(
+              s.getCertificateName(),
+              s.getAttempts(),
+              spec.getCaProfile(),
+              current == null ? null : current.getNotBefore(),
+              current == null ? null : current.getNotAfter(),
+              rules::policy)
+          .map(r -> new Next(r.at(), r.reason(), r.caProfile()));
+    }
+    if (current == null) {
       return Optional.empty();
     }
     return Optional.of(
-        RenewalTime.due(
-            s.getCertificateName(), current.getNotBefore(), current.getNotAfter(), rule(s, rules)));
+        new Next(
+            RenewalTime.due(
+                s.getCertificateName(),
+                current.getNotBefore(),
+                current.getNotAfter(),
+                rule(s, rules)),
+            DueReason.LIFETIME,
+            spec.getCaProfile()));
   }
 
   /** The request's renewBefore, else the profile's rule; a request's unreadable rule is skipped. */
@@ -326,6 +425,6 @@ public final class Inventory {
         // Checked where requests are published; one written by another client falls back.
       }
     }
-    return spec == null ? Optional.empty() : rules.before(spec.getCaProfile());
+    return spec == null ? Optional.empty() : rules.policy(spec.getCaProfile()).before();
   }
 }

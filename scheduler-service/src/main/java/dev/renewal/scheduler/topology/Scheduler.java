@@ -3,6 +3,7 @@ package dev.renewal.scheduler.topology;
 import dev.renewal.events.CommandAction;
 import dev.renewal.events.DueReason;
 import dev.renewal.events.ManagedCertificate;
+import dev.renewal.events.RenewalAttempt;
 import dev.renewal.events.RenewalDue;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.SchedulerInput;
@@ -192,11 +193,28 @@ final class Scheduler implements Processor<String, SchedulerInput, String, Speci
 
   private void renew(String name, ManagedCertificate s, DueReason reason, Instant dueAt, long now) {
     Instant at = Instant.ofEpochMilli(now);
-    RenewalRequested next =
-        Inventory.holdsKey(s)
-            ? Inventory.nextRequest(
-                s, UUID.randomUUID().toString(), UUID.randomUUID().toString(), at)
-            : null;
+    boolean retry = reason == DueReason.RETRY || reason == DueReason.FALLBACK;
+    String fallbackFrom = null;
+    RenewalRequested next;
+    if (retry) {
+      // A new attempt of the failed request, whoever holds its key (a CSR request carries it).
+      RenewalAttempt failed = s.getAttempts().get(s.getAttempts().size() - 1);
+      String profile =
+          s.getNextRenewalProfile() != null
+              ? s.getNextRenewalProfile()
+              : s.getRequest().getCaProfile();
+      if (reason == DueReason.FALLBACK) {
+        fallbackFrom =
+            failed.getCaProfile() != null ? failed.getCaProfile() : s.getRequest().getCaProfile();
+      }
+      next = Inventory.retryRequest(s, profile, UUID.randomUUID().toString(), at);
+    } else {
+      next =
+          Inventory.holdsKey(s)
+              ? Inventory.nextRequest(
+                  s, UUID.randomUUID().toString(), UUID.randomUUID().toString(), at)
+              : null;
+    }
     RenewalDue due =
         RenewalDue.newBuilder()
             .setEventId(UUID.randomUUID().toString())
@@ -207,7 +225,11 @@ final class Scheduler implements Processor<String, SchedulerInput, String, Speci
             .setReplacesSerial(s.getCurrent() == null ? null : s.getCurrent().getSerialNumber())
             .setNotAfter(s.getCurrent() == null ? null : s.getCurrent().getNotAfter())
             .setRenewalRequestId(next == null ? null : next.getRequestId())
-            .setCsr(next == null)
+            .setCsr(!Inventory.holdsKey(s))
+            .setCaProfile(next != null ? next.getCaProfile() : s.getRequest().getCaProfile())
+            .setAttempt(next != null ? next.getAttempt() : 1)
+            .setReplayOf(next != null ? next.getReplayOf() : null)
+            .setFallbackFrom(fallbackFrom)
             .build();
     save(name, Inventory.renewal(s, due, next, at, rules), now);
     context.forward(new Record<>(name, due, now));
@@ -216,10 +238,14 @@ final class Scheduler implements Processor<String, SchedulerInput, String, Speci
     }
     metrics.due(due.getReason());
     LOGGER.info(
-        "renewal due: name={} reason={} dueAt={} replaces={} request={}",
+        "renewal due: name={} reason={} dueAt={} profile={} attempt={} fallbackFrom={} replaces={}"
+            + " request={}",
         name,
         due.getReason(),
         dueAt,
+        due.getCaProfile(),
+        due.getAttempt(),
+        due.getFallbackFrom(),
         due.getReplacesSerial(),
         due.getRenewalRequestId() == null
             ? "(CSR: its key holder requests)"

@@ -36,6 +36,8 @@ class InventoryTest {
         .setRequestId(id)
         .setOccurredAt(at)
         .setCertificateName(NAME)
+        .setAttempt(1)
+        .setReplayOf(null)
         .build();
   }
 
@@ -49,6 +51,7 @@ class InventoryTest {
         .setNotBefore(notBefore)
         .setNotAfter(notBefore.plus(life))
         .setOccurredAt(notBefore.plusSeconds(5))
+        .setAttempt(1)
         .build();
   }
 
@@ -110,10 +113,15 @@ class InventoryTest {
             second,
             failed(second, T0.plus(Duration.ofDays(60)).plusSeconds(30)),
             replay,
-            issued("r3", "0b", T0.plus(Duration.ofDays(61)), Duration.ofDays(90)));
+            CertificateIssued.newBuilder(
+                    issued("r3", "0b", T0.plus(Duration.ofDays(61)), Duration.ofDays(90)))
+                .setAttempt(2)
+                .build());
     ManagedCertificate expected = fold(facts);
     assertThat(expected.getCurrent().getSerialNumber()).isEqualTo("0b");
-    assertThat(expected.getRequest().getRequestId()).isEqualTo("r3");
+    assertThat(expected.getRequest().getRequestId())
+        .as("a replay is another attempt of a request, not a new way to renew it")
+        .isEqualTo("r2");
     assertThat(expected.getAttempts())
         .extracting(RenewalAttempt::getRequestId, RenewalAttempt::getOutcome)
         .containsExactly(
@@ -181,7 +189,7 @@ class InventoryTest {
     assertThat(byDefault.getNextRenewalReason()).isEqualTo(DueReason.LIFETIME);
     assertThat(byDefault.getNextRenewalAt())
         .isEqualTo(RenewalTime.due(NAME, T0, end, Optional.empty()));
-    Rules profile = p -> Optional.of(Before.parse("10d"));
+    Rules profile = p -> RenewalPolicy.DEFAULT.withBefore(Optional.of(Before.parse("10d")));
     ManagedCertificate byProfile = apply(apply(null, request("r1", T0), profile), c, profile);
     assertThat(byProfile.getNextRenewalAt())
         .isEqualTo(RenewalTime.due(NAME, T0, end, Optional.of(Before.parse("10d"))));
@@ -286,6 +294,131 @@ class InventoryTest {
     List<SpecificRecord> reversed = new ArrayList<>(facts);
     java.util.Collections.reverse(reversed);
     assertThat(fold(reversed)).isEqualTo(s);
+  }
+
+  static RenewalFailed retryable(RenewalRequested r, Instant at, String problemType) {
+    RenewalFailed f = failed(r, at);
+    return RenewalFailed.newBuilder(f)
+        .setEventId("f-" + r.getRequestId() + "-" + r.getAttempt())
+        .setRetryable(true)
+        .setProblem(
+            dev.renewal.events.Problem.newBuilder(f.getProblem()).setType(problemType).build())
+        .build();
+  }
+
+  private static final String TIMEOUT = "urn:renewal:problem:authorization-timeout";
+
+  @Test
+  void aRetryableFailureIsRetriedAsANewAttemptOfTheFailedRequestAndOnlyOnce() {
+    ManagedCertificate issued =
+        fold(List.of(request("r1", T0), issued("r1", "0a", T0, Duration.ofDays(90))));
+    RenewalRequested r2 = Inventory.nextRequest(issued, "r2", "e2", NOW);
+    ManagedCertificate renewing =
+        Inventory.renewal(issued, due(issued, "r2"), r2, NOW, Rules.DEFAULT);
+    Instant failedAt = NOW.plusSeconds(40);
+    ManagedCertificate failing = apply(renewing, retryable(r2, failedAt, TIMEOUT), Rules.DEFAULT);
+    assertThat(failing.getNextRenewalReason()).isEqualTo(DueReason.RETRY);
+    assertThat(failing.getNextRenewalProfile()).isEqualTo(r2.getCaProfile());
+    assertThat(failing.getNextRenewalAt())
+        .isBetween(failedAt.plus(Duration.ofMinutes(54)), failedAt.plus(Duration.ofHours(1)));
+    RenewalAttempt last = failing.getAttempts().get(failing.getAttempts().size() - 1);
+    assertThat(last.getRetryable()).isTrue();
+    assertThat(last.getCaUnavailable()).isFalse();
+    assertThat(last.getFailureEventId()).isEqualTo("f-r2-1");
+
+    RenewalRequested retry =
+        Inventory.retryRequest(
+            failing, failing.getNextRenewalProfile(), "e-retry", NOW.plusSeconds(3600));
+    assertThat(retry.getRequestId()).isEqualTo("r2");
+    assertThat(retry.getAttempt()).isEqualTo(2);
+    assertThat(retry.getReplayOf()).isEqualTo("f-r2-1");
+    assertThat(retry.getRenews()).isEqualTo("0a");
+    RenewalDue retryDue =
+        RenewalDue.newBuilder(due(failing, "r2"))
+            .setReason(DueReason.RETRY)
+            .setAttempt(2)
+            .setReplayOf("f-r2-1")
+            .build();
+    ManagedCertificate retrying =
+        Inventory.renewal(failing, retryDue, retry, NOW.plusSeconds(3600), Rules.DEFAULT);
+    assertThat(Inventory.renewing(retrying)).isTrue();
+    assertThat(retrying.getNextRenewalAt()).as("nothing more while it runs").isNull();
+    assertThat(retrying.getRequest().getRequestId())
+        .as("how to renew it is unchanged")
+        .isEqualTo("r2");
+
+    // An operator's `renewal replay` of the same failure is the same attempt: nothing doubles.
+    RenewalRequested operatorReplay =
+        RenewalRequested.newBuilder(r2)
+            .setEventId("e-op")
+            .setAttempt(2)
+            .setReplayOf("f-r2-1")
+            .setOccurredAt(NOW.plusSeconds(3700))
+            .build();
+    ManagedCertificate both = apply(retrying, operatorReplay, Rules.DEFAULT);
+    assertThat(both.getAttempts()).hasSameSizeAs(retrying.getAttempts());
+    assertThat(both.getNextRenewalAt()).isNull();
+
+    ManagedCertificate renewed =
+        apply(
+            both,
+            CertificateIssued.newBuilder(
+                    issued("r2", "0b", NOW.plusSeconds(3800), Duration.ofDays(90)))
+                .setAttempt(2)
+                .build(),
+            Rules.DEFAULT);
+    assertThat(renewed.getCurrent().getSerialNumber()).isEqualTo("0b");
+    assertThat(renewed.getConsecutiveFailures()).isZero();
+    assertThat(renewed.getNextRenewalReason()).isEqualTo(DueReason.LIFETIME);
+  }
+
+  @Test
+  void retriesAndTheirOutcomesFoldTheSameInEveryOrder() {
+    RenewalRequested r1 = request("r1", T0);
+    RenewalRequested r2 = request("r2", T0.plus(Duration.ofDays(60)));
+    RenewalRequested r2again =
+        RenewalRequested.newBuilder(r2)
+            .setEventId("e-r2-2")
+            .setAttempt(2)
+            .setReplayOf("f-r2-1")
+            .setCaProfile("backup")
+            .setOccurredAt(T0.plus(Duration.ofDays(60)).plusSeconds(3600))
+            .build();
+    List<SpecificRecord> facts =
+        List.of(
+            r1,
+            issued("r1", "0a", T0, Duration.ofDays(90)),
+            r2,
+            retryable(
+                r2, T0.plus(Duration.ofDays(60)).plusSeconds(30), "urn:renewal:problem:network"),
+            r2again,
+            retryable(r2again, T0.plus(Duration.ofDays(60)).plusSeconds(3630), TIMEOUT));
+    ManagedCertificate expected = fold(facts);
+    assertThat(expected.getAttempts())
+        .extracting(
+            RenewalAttempt::getRequestId, RenewalAttempt::getAttempt, RenewalAttempt::getCaProfile)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("r1", 1, r1.getCaProfile()),
+            org.assertj.core.groups.Tuple.tuple("r2", 1, r2.getCaProfile()),
+            org.assertj.core.groups.Tuple.tuple("r2", 2, "backup"));
+    assertThat(expected.getAttempts().get(1).getCaUnavailable()).isTrue();
+    assertThat(expected.getConsecutiveFailures()).isEqualTo(2);
+    assertThat(expected.getNextRenewalReason()).isEqualTo(DueReason.RETRY);
+    for (List<SpecificRecord> order : Permutations.of(facts)) {
+      assertThat(fold(order)).as(order.toString()).isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void aFailedFirstRequestIsRetriedTooAndANonRetryableOneIsNot() {
+    RenewalRequested r1 = request("r1", T0);
+    ManagedCertificate failing = fold(List.of(r1, retryable(r1, T0.plusSeconds(9), TIMEOUT)));
+    assertThat(failing.getCurrent()).isNull();
+    assertThat(failing.getNextRenewalReason()).isEqualTo(DueReason.RETRY);
+    assertThat(failing.getNextRenewalAt()).isBefore(T0.plusSeconds(9 + 3601));
+    ManagedCertificate refused = fold(List.of(r1, failed(r1, T0.plusSeconds(9))));
+    assertThat(refused.getNextRenewalAt()).isNull();
+    assertThat(Inventory.failing(refused)).isTrue();
   }
 
   static RenewalDue due(ManagedCertificate s, String requestId) {

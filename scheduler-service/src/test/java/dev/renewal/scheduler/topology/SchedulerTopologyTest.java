@@ -9,10 +9,12 @@ import dev.renewal.events.CommandAction;
 import dev.renewal.events.DueReason;
 import dev.renewal.events.ManagedCertificate;
 import dev.renewal.events.RenewalDue;
+import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.registry.InMemorySchemaRegistryClient;
 import dev.renewal.scheduler.domain.Inventory;
+import dev.renewal.scheduler.domain.RenewalPolicy;
 import dev.renewal.serde.AvroSerdes;
 import dev.renewal.testkit.streams.TopologyTestKit;
 import dev.renewal.topics.TopicSettings;
@@ -47,6 +49,8 @@ class SchedulerTopologyTest {
   private TestInputTopic<String, RenewalRequested> requests;
   private TestInputTopic<String, CertificateIssued> issued;
   private TestInputTopic<String, CertificateCommand> commands;
+  private TestInputTopic<String, RenewalFailed> failures;
+  private Inventory.Rules rules = Inventory.Rules.DEFAULT;
   private TestOutputTopic<String, ManagedCertificate> inventory;
   private TestOutputTopic<String, RenewalDue> due;
   private TestOutputTopic<String, RenewalRequested> renewals;
@@ -69,12 +73,7 @@ class SchedulerTopologyTest {
 
   private Topology topology() {
     return SchedulerTopology.build(
-        new StreamsBuilder(),
-        topics,
-        serdes,
-        Inventory.Rules.DEFAULT,
-        Duration.ofSeconds(1),
-        schedulerMetrics);
+        new StreamsBuilder(), topics, serdes, rules, Duration.ofSeconds(1), schedulerMetrics);
   }
 
   @BeforeEach
@@ -97,6 +96,7 @@ class SchedulerTopologyTest {
     requests = TopologyTestKit.input(driver, topics.renewalRequested);
     issued = TopologyTestKit.input(driver, topics.certificateIssued);
     commands = TopologyTestKit.input(driver, topics.commands);
+    failures = TopologyTestKit.input(driver, topics.renewalFailed);
     inventory = TopologyTestKit.output(driver, topics.inventory);
     due = TopologyTestKit.output(driver, topics.due);
     renewals = TopologyTestKit.output(driver, topics.renewalRequested);
@@ -113,6 +113,8 @@ class SchedulerTopologyTest {
         .setRequestId(id)
         .setOccurredAt(at)
         .setCertificateName(name)
+        .setAttempt(1)
+        .setReplayOf(null)
         .build();
   }
 
@@ -125,6 +127,8 @@ class SchedulerTopologyTest {
         .setNotBefore(notBefore)
         .setNotAfter(notBefore.plus(LIFETIME))
         .setOccurredAt(notBefore)
+        .setAttempt(r.getAttempt())
+        .setCaProfile(r.getCaProfile())
         .build();
   }
 
@@ -204,6 +208,116 @@ class SchedulerTopologyTest {
     read();
     assertThat(dueSeen).hasSize(2);
     assertThat(dueSeen.get(1).getReplacesSerial()).isEqualTo("0b");
+  }
+
+  private static RenewalFailed failure(RenewalRequested r, Instant at, String problemType) {
+    return RenewalFailed.newBuilder(SampleEvents.renewalFailed())
+        .setEventId("f-" + r.getRequestId() + "-" + r.getAttempt())
+        .setRequestId(r.getRequestId())
+        .setOccurredAt(at)
+        .setRetryable(true)
+        .setProblem(
+            dev.renewal.events.Problem.newBuilder(SampleEvents.renewalFailed().getProblem())
+                .setType(problemType)
+                .build())
+        .setRequest(r)
+        .build();
+  }
+
+  @Test
+  void aFailedRenewalFallsBackOnceThenRetriesOnceAndAnOperatorsReplayIsNotDoubled() {
+    driver.close();
+    RenewalPolicy pebble =
+        new RenewalPolicy(
+            java.util.Optional.empty(),
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(80),
+            java.util.Optional.of(Duration.ofSeconds(1)),
+            List.of("backup"),
+            2);
+    rules = p -> p.equals("pebble") ? pebble : RenewalPolicy.DEFAULT;
+    open(START);
+    RenewalRequested r = request("shop", "r1", START);
+    assertThat(r.getCaProfile()).isEqualTo("pebble");
+    requests.pipeInput(r.getRequestId(), r);
+    issued.pipeInput(r.getRequestId(), issue(r, "0a", START));
+    advance(Duration.ofSeconds(31));
+    read();
+    assertThat(renewalsSeen).hasSize(1);
+    RenewalRequested renewal = renewalsSeen.get(0);
+    requests.pipeInput(renewal.getRequestId(), renewal);
+
+    // The CA is down: the next profile, at once.
+    failures.pipeInput(
+        renewal.getRequestId(), failure(renewal, now, "urn:renewal:problem:network"));
+    advance(Duration.ofSeconds(1));
+    read();
+    assertThat(dueSeen).hasSize(2);
+    RenewalDue fallback = dueSeen.get(1);
+    assertThat(fallback.getReason()).isEqualTo(DueReason.FALLBACK);
+    assertThat(fallback.getCaProfile()).isEqualTo("backup");
+    assertThat(fallback.getFallbackFrom()).isEqualTo("pebble");
+    assertThat(fallback.getAttempt()).isEqualTo(2);
+    assertThat(fallback.getReplayOf()).isEqualTo("f-" + renewal.getRequestId() + "-1");
+    RenewalRequested second = renewalsSeen.get(1);
+    assertThat(second.getRequestId()).isEqualTo(renewal.getRequestId());
+    assertThat(second.getAttempt()).isEqualTo(2);
+    assertThat(second.getCaProfile()).isEqualTo("backup");
+    assertThat(second.getReplayOf()).isEqualTo(fallback.getReplayOf());
+    assertThat(second.getRenews()).isEqualTo("0a");
+    advance(Duration.ofSeconds(30));
+    read();
+    assertThat(dueSeen).as("decided once").hasSize(2);
+
+    // A timeout on backup: retried there, after the series' second back-off (20 s, less the
+    // jitter), once.
+    requests.pipeInput(second.getRequestId(), second);
+    Instant failedAt = now;
+    failures.pipeInput(
+        second.getRequestId(),
+        failure(second, failedAt, "urn:renewal:problem:authorization-timeout"));
+    ManagedCertificate failing = latestInventory().get("shop");
+    assertThat(failing.getNextRenewalReason()).isEqualTo(DueReason.RETRY);
+    assertThat(failing.getNextRenewalProfile()).isEqualTo("backup");
+    assertThat(failing.getNextRenewalAt())
+        .isBetween(failedAt.plusSeconds(18), failedAt.plusSeconds(20));
+    advance(Duration.ofSeconds(21));
+    read();
+    assertThat(dueSeen).hasSize(3);
+    assertThat(dueSeen.get(2).getReason()).isEqualTo(DueReason.RETRY);
+    assertThat(renewalsSeen.get(2).getAttempt()).isEqualTo(3);
+    assertThat(renewalsSeen.get(2).getCaProfile()).isEqualTo("backup");
+    RenewalRequested third = renewalsSeen.get(2);
+
+    // That one fails too, and an operator replays it before the scheduler's time comes: the
+    // replay is the next attempt, the scheduler's retry does not come.
+    requests.pipeInput(third.getRequestId(), third);
+    failures.pipeInput(
+        third.getRequestId(), failure(third, now, "urn:renewal:problem:authorization-timeout"));
+    assertThat(latestInventory().get("shop").getNextRenewalReason())
+        .as("the second failure in a row on backup: back to pebble")
+        .isEqualTo(DueReason.FALLBACK);
+    RenewalRequested replay =
+        RenewalRequested.newBuilder(third)
+            .setEventId("e-operator")
+            .setAttempt(4)
+            .setReplayOf("f-" + third.getRequestId() + "-3")
+            .setOccurredAt(now)
+            .build();
+    requests.pipeInput(replay.getRequestId(), replay);
+    assertThat(latestInventory().get("shop").getNextRenewalAt()).isNull();
+    advance(Duration.ofSeconds(60));
+    read();
+    assertThat(dueSeen).as("no retry next to the operator's replay").hasSize(3);
+
+    issued.pipeInput(replay.getRequestId(), issue(replay, "0b", now));
+    ManagedCertificate renewed = latestInventory().get("shop");
+    assertThat(renewed.getCurrent().getCaProfile()).isEqualTo("backup");
+    assertThat(renewed.getConsecutiveFailures()).isZero();
+    assertThat(renewed.getNextRenewalReason()).isEqualTo(DueReason.LIFETIME);
+    assertThat(renewed.getNextRenewalProfile())
+        .as("the next regular renewal starts from the request's profile")
+        .isEqualTo("pebble");
   }
 
   @Test
