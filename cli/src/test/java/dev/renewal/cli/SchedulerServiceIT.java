@@ -10,10 +10,13 @@ import dev.renewal.events.DueReason;
 import dev.renewal.events.RenewalDue;
 import dev.renewal.finalize.FinalizeServiceApp;
 import dev.renewal.order.OrderServiceApp;
+import dev.renewal.scheduler.SchedulerServiceApp;
 import dev.renewal.testkit.StackFixture;
+import dev.renewal.testkit.pebble.FaultyAcmeProxy;
 import dev.renewal.testkit.pebble.PebbleServer;
 import dev.renewal.topics.TopicReader;
 import java.io.ByteArrayInputStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +28,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
@@ -40,7 +45,10 @@ class SchedulerServiceIT {
   private static final Duration LIFETIME = Duration.ofSeconds(40);
 
   @RegisterExtension
-  static final StackFixture fx = StackFixture.create().pebble("short", Map.of(), LIFETIME);
+  static final StackFixture fx =
+      StackFixture.create()
+          .pebble("short", Map.of(), LIFETIME)
+          .pebble("backup", Map.of(), LIFETIME, "short");
 
   private Path schedulerConfig() throws Exception {
     Map<String, String> s =
@@ -80,11 +88,8 @@ class SchedulerServiceIT {
     return out;
   }
 
-  @Test
-  void aCertificateIsRenewedTwiceByItselfAndAKilledSchedulerNeitherLosesNorRepeatsARenewal()
-      throws Exception {
-    PebbleServer ca = fx.pebble("short");
-    Map<String, String> s = fx.settings(ca.directoryUrl(), ca.trustPem());
+  /** The three services' keys for this test: its group and application ids, its folders. */
+  private Map<String, String> services(Map<String, String> s) {
     s.put("acme.key.dir", fx.dir().resolve("keys").toString());
     s.put("order.group.id", "order-" + fx.prefix());
     s.put("challenge.group.id", "challenge-" + fx.prefix());
@@ -97,6 +102,133 @@ class SchedulerServiceIT {
     for (String k : List.of("order", "challenge", "finalize")) {
       s.put(k + ".metrics.port", "-1");
     }
+    return s;
+  }
+
+  private static void profile(Map<String, String> s, String name, URI directory, Path trust) {
+    s.put("ca." + name + ".directory.url", directory.toString());
+    s.put("ca." + name + ".trust.pem", trust.toString());
+    s.put("ca." + name + ".terms.agreed", "true");
+  }
+
+  private static List<RenewalDue> dueFor(TopicReader reader, String name) {
+    return reader.readAll(fx.topics().due, Duration.ofSeconds(10)).stream()
+        .map(ConsumerRecord::value)
+        .filter(d -> d != null && d.getCertificateName().equals(name))
+        .toList();
+  }
+
+  /**
+   * A CA that answers 503 to everything: the renewal of a certificate whose profile names a
+   * fallback is issued by the fallback (a second Pebble); a certificate on a profile without one is
+   * retried with its (shortened) back-off and issued once the CA answers again.
+   */
+  @Test
+  void aCaThatIsDownIsReplacedByItsFallbackAndRetriesEndInACertificateOnceItIsBack()
+      throws Exception {
+    FaultyAcmeProxy proxy =
+        fx.keep(FaultyAcmeProxy.start(fx.pebble("short"), fx.dir().resolve("proxy")));
+    AtomicBoolean down = new AtomicBoolean();
+    proxy.intercept(
+        r ->
+            down.get()
+                ? new FaultyAcmeProxy.Reply(
+                    503,
+                    Map.of("Content-Type", "application/problem+json", "Retry-After", "1"),
+                    "{\"type\":\"urn:ietf:params:acme:error:serverInternal\","
+                        + "\"detail\":\"down for the test\",\"status\":503}")
+                : null);
+    PebbleServer backup = fx.pebble("backup");
+    Map<String, String> s = services(fx.settings(proxy.directoryUrl(), proxy.trustPem()));
+    s.put("ca.profiles", "pebble,backup,solo");
+    profile(s, "backup", backup.directoryUrl(), backup.trustPem());
+    profile(s, "solo", proxy.directoryUrl(), proxy.trustPem());
+    for (String p : List.of("pebble", "backup", "solo")) {
+      // A stage gives up after two tries, and the scheduler retries after 2 s, then 4 s.
+      s.put("ca." + p + ".retry.max.attempts", "2");
+      s.put("ca." + p + ".retry.budget", "10s");
+      s.put("ca." + p + ".renewal.retry.initial", "2s");
+      s.put("ca." + p + ".renewal.retry.max", "4s");
+    }
+    s.put("ca.pebble.fallback", "backup");
+    s.put("scheduler.application.id", "scheduler-" + fx.prefix());
+    s.put("scheduler.state.dir", fx.dir().resolve("scheduler-state").toString());
+    s.put("scheduler.metrics.port", "-1");
+    fx.keep(OrderServiceApp.start(Settings.of(s)));
+    fx.keep(ChallengeServiceApp.start(Settings.of(s)));
+    fx.keep(FinalizeServiceApp.start(Settings.of(s)));
+    fx.keep(SchedulerServiceApp.start(Settings.of(s)));
+    TopicReader reader = new TopicReader(fx.stack().clientProps());
+
+    String id = fx.publish(ChallengeType.HTTP_01, "falls-back.example");
+    String name = "c-" + id.substring(0, 8);
+    List<CertificateIssued> first = awaitIssued(reader, name, 1, Duration.ofSeconds(60));
+    assertThat(first).hasSize(1);
+    assertThat(first.get(0).getCaProfile()).isEqualTo("pebble");
+
+    // Down before its renewal (half of 40 s left): the renewal fails, and goes to backup at once.
+    down.set(true);
+    List<CertificateIssued> two = awaitIssued(reader, name, 2, Duration.ofSeconds(90));
+    assertThat(two).extracting(CertificateIssued::getCaProfile).contains("pebble", "backup");
+    CertificateIssued byBackup =
+        two.stream().filter(c -> "backup".equals(c.getCaProfile())).findFirst().orElseThrow();
+    assertThat(byBackup.getAttempt()).isEqualTo(2);
+    List<RenewalDue> due = dueFor(reader, name);
+    assertThat(due)
+        .extracting(RenewalDue::getReason)
+        .startsWith(DueReason.LIFETIME, DueReason.FALLBACK);
+    RenewalDue fallback = due.get(1);
+    assertThat(fallback.getCaProfile()).isEqualTo("backup");
+    assertThat(fallback.getFallbackFrom()).isEqualTo("pebble");
+    assertThat(fallback.getRenewalRequestId()).isEqualTo(byBackup.getRequestId());
+
+    // A first certificate on a profile without a fallback, while the CA is down: retried.
+    String soloId = UUID.randomUUID().toString();
+    fx.keep(dev.renewal.topics.Publisher.create(fx.stack().clientProps(), "it"))
+        .send(
+            fx.topics().renewalRequested,
+            soloId,
+            StackFixture.request(soloId, ChallengeType.HTTP_01, "solo", "retried.example"))
+        .get();
+    String soloName = "c-" + soloId.substring(0, 8);
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (dueFor(reader, soloName).stream().noneMatch(d -> d.getReason() == DueReason.RETRY)
+        && System.nanoTime() < deadline) {
+      Thread.sleep(500);
+    }
+    down.set(false);
+    List<CertificateIssued> solo = awaitIssued(reader, soloName, 1, Duration.ofSeconds(60));
+    assertThat(solo).hasSize(1);
+    assertThat(solo.get(0).getCaProfile()).isEqualTo("solo");
+    assertThat(solo.get(0).getAttempt()).isGreaterThan(1);
+    assertThat(dueFor(reader, soloName))
+        .isNotEmpty()
+        .allSatisfy(d -> assertThat(d.getReason()).isEqualTo(DueReason.RETRY))
+        .allSatisfy(d -> assertThat(d.getCaProfile()).isEqualTo("solo"));
+    dueFor(reader, name)
+        .forEach(
+            d ->
+                System.out.printf(
+                    "due %s %s at %s profile %s attempt %d from %s%n",
+                    name,
+                    d.getReason(),
+                    d.getOccurredAt(),
+                    d.getCaProfile(),
+                    d.getAttempt(),
+                    d.getFallbackFrom()));
+    dueFor(reader, soloName)
+        .forEach(
+            d ->
+                System.out.printf(
+                    "due %s %s at %s profile %s attempt %d%n",
+                    soloName, d.getReason(), d.getOccurredAt(), d.getCaProfile(), d.getAttempt()));
+  }
+
+  @Test
+  void aCertificateIsRenewedTwiceByItselfAndAKilledSchedulerNeitherLosesNorRepeatsARenewal()
+      throws Exception {
+    PebbleServer ca = fx.pebble("short");
+    Map<String, String> s = services(fx.settings(ca.directoryUrl(), ca.trustPem()));
     fx.keep(OrderServiceApp.start(Settings.of(s)));
     fx.keep(ChallengeServiceApp.start(Settings.of(s)));
     fx.keep(FinalizeServiceApp.start(Settings.of(s)));

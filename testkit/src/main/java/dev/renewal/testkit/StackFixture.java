@@ -45,6 +45,7 @@ public final class StackFixture
   private final Map<String, java.time.Duration> pebbleValidities = new HashMap<>();
   private final Map<String, PebbleServer> pebbles = new LinkedHashMap<>();
   private final Map<String, Integer> httpPorts = new HashMap<>();
+  private final Map<String, String> sharedHttpPorts = new HashMap<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private Path work;
   private EmbeddedStack stack;
@@ -71,6 +72,24 @@ public final class StackFixture
     return pebble(name, environment);
   }
 
+  /**
+   * A Pebble called {@code name} issuing certificates valid for {@code validity}, validating
+   * HTTP-01 on the port of Pebble {@code sameHttpPortAs} (declared before it): one
+   * challenge-service answers for both, as for two CA profiles of one pipeline.
+   */
+  public StackFixture pebble(
+      String name,
+      Map<String, String> environment,
+      java.time.Duration validity,
+      String sameHttpPortAs) {
+    if (!pebbleEnvironments.containsKey(sameHttpPortAs)) {
+      throw new IllegalArgumentException(
+          "no Pebble " + sameHttpPortAs + " declared before " + name);
+    }
+    sharedHttpPorts.put(name, sameHttpPortAs);
+    return pebble(name, environment, validity);
+  }
+
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
     work = Files.createTempDirectory(context.getRequiredTestClass().getSimpleName() + "-");
@@ -78,7 +97,8 @@ public final class StackFixture
         EmbeddedStack.start(
             work.resolve("stack"), 0, 0, new TopicSettings("", 3, (short) 1, 3_600_000));
     for (var e : pebbleEnvironments.entrySet()) {
-      int port = EmbeddedKafka.freePort();
+      String shared = sharedHttpPorts.get(e.getKey());
+      int port = shared != null ? httpPorts.get(shared) : EmbeddedKafka.freePort();
       httpPorts.put(e.getKey(), port);
       pebbles.put(
           e.getKey(),
