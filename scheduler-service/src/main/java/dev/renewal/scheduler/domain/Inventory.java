@@ -10,6 +10,7 @@ import dev.renewal.events.ManagedCertificate;
 import dev.renewal.events.RenewalAttempt;
 import dev.renewal.events.RenewalDue;
 import dev.renewal.events.RenewalFailed;
+import dev.renewal.events.RenewalInfoObserved;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.scheduler.domain.RenewalTime.Before;
 import java.time.Instant;
@@ -36,7 +37,8 @@ import java.util.function.Function;
  *       command wins a tie). Requests with {@code managed = false} and their outcomes are left out.
  * </ul>
  *
- * A certificate is due (its {@code nextRenewalAt}) by {@link RenewalTime} from the current
+ * A certificate is due (its {@code nextRenewalAt}) at a point of the renewal window its CA
+ * suggested for it (ARI, {@link RenewalWindows}), else by {@link RenewalTime} from the current
  * certificate, unless it is unmanaged, not issued yet, being renewed (its latest attempt pending,
  * or for a CSR certificate a {@code RenewalDue} with no request since) or failing (its latest
  * attempt failed): then it is retried when, and where, {@link Retries} says, if the failure is
@@ -199,6 +201,28 @@ public final class Inventory {
         || (byTime == 0
             && a.getFailureEventId() != null
             && f.getEventId().compareTo(a.getFailureEventId()) > 0);
+  }
+
+  /**
+   * The renewal information a CA gave about one of its certificates (RFC 9773). The latest answer
+   * is kept (by time, then event id), whichever certificate it is about; it counts only while it is
+   * about the current one ({@link RenewalWindows#due}). Nothing for a name not in the inventory.
+   */
+  public static Optional<ManagedCertificate> renewalInfo(
+      ManagedCertificate state, RenewalInfoObserved info, Instant now, Rules rules) {
+    if (state == null) {
+      return Optional.empty();
+    }
+    RenewalInfoObserved known = state.getRenewalInfo();
+    if (known != null
+        && (info.getOccurredAt().isBefore(known.getOccurredAt())
+            || (info.getOccurredAt().equals(known.getOccurredAt())
+                && info.getEventId().compareTo(known.getEventId()) <= 0))) {
+      return Optional.of(state);
+    }
+    ManagedCertificate s = copy(state, state.getCertificateName(), now);
+    s.setRenewalInfo(info);
+    return Optional.of(settle(s, now, rules));
   }
 
   /**
@@ -403,6 +427,11 @@ public final class Inventory {
     }
     if (current == null) {
       return Optional.empty();
+    }
+    Optional<RenewalWindows.Due> window =
+        RenewalWindows.due(s.getCertificateName(), current, s.getRenewalInfo());
+    if (window.isPresent()) {
+      return Optional.of(new Next(window.get().at(), window.get().reason(), spec.getCaProfile()));
     }
     return Optional.of(
         new Next(

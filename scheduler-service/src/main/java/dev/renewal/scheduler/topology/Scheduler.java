@@ -134,6 +134,8 @@ final class Scheduler implements Processor<String, SchedulerInput, String, Speci
       if (state == null) {
         LOGGER.warn("unmanage of a name not in the inventory yet: name={}", name);
       }
+    } else if (in.getRenewalInfo() != null) {
+      next = Inventory.renewalInfo(state, in.getRenewalInfo(), now, rules);
     } else if (in.getCommand() != null && in.getCommand().getAction() == CommandAction.RENEW) {
       manual(name, state, nowMs);
       return;
@@ -230,6 +232,11 @@ final class Scheduler implements Processor<String, SchedulerInput, String, Speci
             .setAttempt(next != null ? next.getAttempt() : 1)
             .setReplayOf(next != null ? next.getReplayOf() : null)
             .setFallbackFrom(fallbackFrom)
+            .setExplanationUrl(
+                (reason == DueReason.ARI_WINDOW || reason == DueReason.ARI_WINDOW_PASSED)
+                        && s.getRenewalInfo() != null
+                    ? s.getRenewalInfo().getExplanationUrl()
+                    : null)
             .build();
     save(name, Inventory.renewal(s, due, next, at, rules), now);
     context.forward(new Record<>(name, due, now));
@@ -239,7 +246,7 @@ final class Scheduler implements Processor<String, SchedulerInput, String, Speci
     metrics.due(due.getReason());
     LOGGER.info(
         "renewal due: name={} reason={} dueAt={} profile={} attempt={} fallbackFrom={} replaces={}"
-            + " request={}",
+            + " explanation={} request={}",
         name,
         due.getReason(),
         dueAt,
@@ -247,6 +254,7 @@ final class Scheduler implements Processor<String, SchedulerInput, String, Speci
         due.getAttempt(),
         due.getFallbackFrom(),
         due.getReplacesSerial(),
+        due.getExplanationUrl(),
         due.getRenewalRequestId() == null
             ? "(CSR: its key holder requests)"
             : due.getRenewalRequestId());

@@ -4,6 +4,7 @@ import dev.renewal.events.CertificateCommand;
 import dev.renewal.events.CertificateIssued;
 import dev.renewal.events.ManagedCertificate;
 import dev.renewal.events.RenewalDue;
+import dev.renewal.events.RenewalInfoObserved;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.SchedulerInput;
 import dev.renewal.scheduler.domain.Inventory;
@@ -26,12 +27,12 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * scheduler-service's Streams application: {@code renewal.requested}, {@code certificate.issued},
- * {@code renewal.failed} (keyed by request id) and {@code certificate.commands} (keyed by name)
- * merged, re-keyed by certificate name through one repartition topic, into the {@link Scheduler},
- * whose outputs go to {@code certificate.inventory}, {@code certificate.due} and, for the renewals
- * it starts, {@code renewal.requested}. The golden file {@code scheduler-topology.txt} (test
- * resources) holds its description: a change of it is a change of the application's internal topics
- * and stores, which a rolling upgrade must handle.
+ * {@code renewal.failed} (keyed by request id), {@code certificate.commands} and {@code
+ * certificate.renewal-info} (keyed by name) merged, re-keyed by certificate name through one
+ * repartition topic, into the {@link Scheduler}, whose outputs go to {@code certificate.inventory},
+ * {@code certificate.due} and, for the renewals it starts, {@code renewal.requested}. The golden
+ * file {@code scheduler-topology.txt} (test resources) holds its description: a change of it is a
+ * change of the application's internal topics and stores, which a rolling upgrade must handle.
  */
 public final class SchedulerTopology {
   /** The inventory's store, keyed by certificate name. */
@@ -90,11 +91,22 @@ public final class SchedulerTopology {
             "orders",
             "command-by-name");
 
+    KStream<String, SchedulerInput> renewalInfo =
+        byName(
+            builder,
+            topics.renewalInfo,
+            "renewal-info",
+            RenewalInfoObserved::getCertificateName,
+            v -> SchedulerInput.newBuilder().setRenewalInfo(v).build(),
+            "renewal-infos",
+            "renewal-info-by-name");
+
     KStream<String, SpecificRecord> out =
         requested
             .merge(issued, Named.as("merge-issued"))
             .merge(failed, Named.as("merge-failed"))
             .merge(commands, Named.as("merge-commands"))
+            .merge(renewalInfo, Named.as("merge-renewal-info"))
             .repartition(
                 Repartitioned.with(Serdes.String(), serdes.value(SchedulerInput.class))
                     .withName("by-name"))

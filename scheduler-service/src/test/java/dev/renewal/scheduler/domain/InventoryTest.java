@@ -421,6 +421,53 @@ class InventoryTest {
     assertThat(Inventory.failing(refused)).isTrue();
   }
 
+  @Test
+  void aRenewalWindowMovesTheNextRenewalAndTheLatestAnswerStandsInEveryOrder() {
+    CertificateIssued c =
+        CertificateIssued.newBuilder(issued("r1", "0a", T0, Duration.ofDays(90)))
+            .setAriCertId("aki.0a")
+            .build();
+    ManagedCertificate s = fold(List.of(request("r1", T0), c));
+    Instant lifetime = s.getNextRenewalAt();
+    Instant start = T0.plus(Duration.ofDays(40));
+    dev.renewal.events.RenewalInfoObserved first =
+        RenewalWindowsTest.info(
+            "aki.0a", T0.plusSeconds(60), start, start.plus(Duration.ofDays(1)));
+    ManagedCertificate windowed = Inventory.renewalInfo(s, first, NOW, Rules.DEFAULT).orElseThrow();
+    assertThat(windowed.getNextRenewalReason()).isEqualTo(DueReason.ARI_WINDOW);
+    assertThat(windowed.getNextRenewalAt())
+        .isNotEqualTo(lifetime)
+        .isBetween(start, start.plus(Duration.ofDays(1)));
+
+    Instant later = T0.plus(Duration.ofDays(5));
+    dev.renewal.events.RenewalInfoObserved moved =
+        RenewalWindowsTest.info("aki.0a", later, later.minusSeconds(3600), later.minusSeconds(1));
+    ManagedCertificate urgent =
+        Inventory.renewalInfo(windowed, moved, NOW, Rules.DEFAULT).orElseThrow();
+    assertThat(urgent.getNextRenewalReason()).isEqualTo(DueReason.ARI_WINDOW_PASSED);
+    assertThat(urgent.getNextRenewalAt()).isEqualTo(later);
+    // The older answer arriving last changes nothing.
+    assertThat(Inventory.renewalInfo(urgent, first, NOW, Rules.DEFAULT)).contains(urgent);
+    ManagedCertificate otherOrder =
+        Inventory.renewalInfo(
+                Inventory.renewalInfo(s, moved, NOW, Rules.DEFAULT).orElseThrow(),
+                first,
+                NOW,
+                Rules.DEFAULT)
+            .orElseThrow();
+    assertThat(otherOrder).isEqualTo(urgent);
+    // Nothing for a name not in the inventory; the renewed certificate is back on its lifetime.
+    assertThat(Inventory.renewalInfo(null, first, NOW, Rules.DEFAULT)).isEmpty();
+    ManagedCertificate renewed =
+        apply(
+            urgent,
+            CertificateIssued.newBuilder(issued("r2", "0b", later, Duration.ofDays(90)))
+                .setAriCertId("aki.0b")
+                .build(),
+            Rules.DEFAULT);
+    assertThat(renewed.getNextRenewalReason()).isEqualTo(DueReason.LIFETIME);
+  }
+
   static RenewalDue due(ManagedCertificate s, String requestId) {
     return RenewalDue.newBuilder()
         .setEventId("d-" + requestId)

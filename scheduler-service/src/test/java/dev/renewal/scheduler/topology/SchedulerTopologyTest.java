@@ -10,6 +10,7 @@ import dev.renewal.events.DueReason;
 import dev.renewal.events.ManagedCertificate;
 import dev.renewal.events.RenewalDue;
 import dev.renewal.events.RenewalFailed;
+import dev.renewal.events.RenewalInfoObserved;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.registry.InMemorySchemaRegistryClient;
@@ -50,6 +51,7 @@ class SchedulerTopologyTest {
   private TestInputTopic<String, CertificateIssued> issued;
   private TestInputTopic<String, CertificateCommand> commands;
   private TestInputTopic<String, RenewalFailed> failures;
+  private TestInputTopic<String, RenewalInfoObserved> renewalInfo;
   private Inventory.Rules rules = Inventory.Rules.DEFAULT;
   private TestOutputTopic<String, ManagedCertificate> inventory;
   private TestOutputTopic<String, RenewalDue> due;
@@ -97,6 +99,7 @@ class SchedulerTopologyTest {
     issued = TopologyTestKit.input(driver, topics.certificateIssued);
     commands = TopologyTestKit.input(driver, topics.commands);
     failures = TopologyTestKit.input(driver, topics.renewalFailed);
+    renewalInfo = TopologyTestKit.input(driver, topics.renewalInfo);
     inventory = TopologyTestKit.output(driver, topics.inventory);
     due = TopologyTestKit.output(driver, topics.due);
     renewals = TopologyTestKit.output(driver, topics.renewalRequested);
@@ -318,6 +321,54 @@ class SchedulerTopologyTest {
     assertThat(renewed.getNextRenewalProfile())
         .as("the next regular renewal starts from the request's profile")
         .isEqualTo("pebble");
+  }
+
+  private RenewalInfoObserved window(String ariCertId, Instant start, Instant end) {
+    return RenewalInfoObserved.newBuilder()
+        .setEventId("ri-" + now + "-" + start)
+        .setOccurredAt(now)
+        .setCertificateName("shop")
+        .setCaProfile("pebble")
+        .setSerialNumber("0a")
+        .setAriCertId(ariCertId)
+        .setWindowStart(start)
+        .setWindowEnd(end)
+        .setExplanationUrl("https://ca.example/incident-42")
+        .setNextFetchAt(now.plusSeconds(60))
+        .build();
+  }
+
+  @Test
+  void aRenewalWindowMovesTheDueTimeAndAWindowMovedIntoThePastRenewsAtOnce() {
+    RenewalRequested r = request("shop", "r1", START);
+    requests.pipeInput(r.getRequestId(), r);
+    CertificateIssued c = issue(r, "0a", START);
+    issued.pipeInput(r.getRequestId(), c);
+    String id = c.getAriCertId();
+    assertThat(id).isNotNull();
+
+    // The CA suggests 40..50 s: later than the lifetime rule's 30 s.
+    renewalInfo.pipeInput("shop", window(id, START.plusSeconds(40), START.plusSeconds(50)));
+    ManagedCertificate s = latestInventory().get("shop");
+    assertThat(s.getNextRenewalReason()).isEqualTo(DueReason.ARI_WINDOW);
+    assertThat(s.getNextRenewalAt()).isBetween(START.plusSeconds(40), START.plusSeconds(50));
+    advance(Duration.ofSeconds(35));
+    read();
+    assertThat(dueSeen).as("the window, not the lifetime, decides").isEmpty();
+
+    // A mass revocation: the window moves into the past; renewed at the next punctuation.
+    renewalInfo.pipeInput("shop", window(id, START.minusSeconds(20), START.minusSeconds(10)));
+    advance(Duration.ofSeconds(1));
+    read();
+    assertThat(dueSeen).hasSize(1);
+    RenewalDue due = dueSeen.get(0);
+    assertThat(due.getReason()).isEqualTo(DueReason.ARI_WINDOW_PASSED);
+    assertThat(due.getExplanationUrl()).isEqualTo("https://ca.example/incident-42");
+    assertThat(renewalsSeen).hasSize(1);
+    assertThat(renewalsSeen.get(0).getReplaces()).isEqualTo(id);
+    advance(Duration.ofSeconds(20));
+    read();
+    assertThat(dueSeen).as("once").hasSize(1);
   }
 
   @Test
