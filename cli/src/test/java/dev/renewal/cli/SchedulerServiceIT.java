@@ -14,6 +14,7 @@ import dev.renewal.scheduler.SchedulerServiceApp;
 import dev.renewal.testkit.StackFixture;
 import dev.renewal.testkit.pebble.FaultyAcmeProxy;
 import dev.renewal.testkit.pebble.PebbleServer;
+import dev.renewal.testkit.pebble.RenewalInfoResponder;
 import dev.renewal.topics.TopicReader;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
@@ -222,6 +223,95 @@ class SchedulerServiceIT {
                 System.out.printf(
                     "due %s %s at %s profile %s attempt %d%n",
                     soloName, d.getReason(), d.getOccurredAt(), d.getCaProfile(), d.getAttempt()));
+  }
+
+  /**
+   * ARI end to end, with the proxy's RFC 9773 responder in front of Pebble: the CA moves the window
+   * of a certificate into the past (a mass revocation); the scheduler's fetcher sees it, the
+   * certificate is renewed at once (long before its lifetime rule), with the reason and the CA's
+   * explanation on its RenewalDue, and the renewal's newOrder carries {@code replaces}.
+   */
+  @Test
+  void aRenewalWindowMovedIntoThePastIsRenewedAtOnceAndItsOrderReplacesTheCertificate()
+      throws Exception {
+    FaultyAcmeProxy proxy =
+        fx.keep(FaultyAcmeProxy.start(fx.pebble("short"), fx.dir().resolve("ari-proxy")));
+    RenewalInfoResponder ari = RenewalInfoResponder.install(proxy);
+    java.util.concurrent.atomic.AtomicReference<String> revoked =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    ari.windows(
+        certId -> {
+          // The first certificate asked about is the one the CA wants replaced now.
+          revoked.compareAndSet(null, certId);
+          if (!certId.equals(revoked.get())) {
+            return java.util.Optional.empty();
+          }
+          java.time.Instant now = java.time.Instant.now();
+          return java.util.Optional.of(
+              new RenewalInfoResponder.Window(
+                  now.minusSeconds(120),
+                  now.minusSeconds(60),
+                  "https://ca.example/incident-2026-12",
+                  Duration.ofHours(1)));
+        });
+    Map<String, String> s = services(fx.settings(proxy.directoryUrl(), proxy.trustPem()));
+    s.put("scheduler.application.id", "scheduler-" + fx.prefix());
+    s.put("scheduler.state.dir", fx.dir().resolve("scheduler-state").toString());
+    s.put("scheduler.metrics.port", "-1");
+    fx.keep(OrderServiceApp.start(Settings.of(s)));
+    fx.keep(ChallengeServiceApp.start(Settings.of(s)));
+    fx.keep(FinalizeServiceApp.start(Settings.of(s)));
+    fx.keep(SchedulerServiceApp.start(Settings.of(s)));
+    TopicReader reader = new TopicReader(fx.stack().clientProps());
+
+    // By its lifetime rule it would be renewed a second before it expires, 40 s after issuance.
+    String id = UUID.randomUUID().toString();
+    fx.keep(dev.renewal.topics.Publisher.create(fx.stack().clientProps(), "it"))
+        .send(
+            fx.topics().renewalRequested,
+            id,
+            dev.renewal.events.RenewalRequested.newBuilder(
+                    StackFixture.request(id, ChallengeType.HTTP_01, "pebble", "ari.example"))
+                .setRenewBefore("1s")
+                .build())
+        .get();
+    String name = "c-" + id.substring(0, 8);
+    List<CertificateIssued> two =
+        awaitIssued(reader, name, 2, Duration.ofSeconds(60)).stream()
+            .sorted(java.util.Comparator.comparing(CertificateIssued::getOccurredAt))
+            .toList();
+    assertThat(two.stream().map(CertificateIssued::getSerialNumber).distinct()).hasSize(2);
+    CertificateIssued first = two.get(0);
+    CertificateIssued renewal = two.get(1);
+    assertThat(first.getAriCertId()).isEqualTo(revoked.get());
+    assertThat(Duration.between(first.getNotBefore(), renewal.getOccurredAt()))
+        .as("renewed by the window, not by the lifetime rule")
+        .isLessThan(Duration.ofSeconds(30));
+
+    RenewalDue due = dueFor(reader, name).get(0);
+    assertThat(due.getReason()).isEqualTo(DueReason.ARI_WINDOW_PASSED);
+    assertThat(due.getExplanationUrl()).isEqualTo("https://ca.example/incident-2026-12");
+    assertThat(due.getRenewalRequestId()).isEqualTo(renewal.getRequestId());
+    assertThat(ari.replaces()).as("the renewal's newOrder").contains(first.getAriCertId());
+    List<dev.renewal.events.RenewalInfoObserved> observed =
+        reader.readAll(fx.topics().renewalInfo, Duration.ofSeconds(10)).stream()
+            .map(ConsumerRecord::value)
+            .filter(o -> o != null && o.getCertificateName().equals(name))
+            .toList();
+    assertThat(observed)
+        .filteredOn(o -> o.getAriCertId().equals(first.getAriCertId()))
+        .first()
+        .satisfies(
+            o -> {
+              assertThat(o.getWindowEnd()).isNotNull();
+              assertThat(o.getNextFetchAt())
+                  .as("at the Retry-After")
+                  .isBetween(
+                      o.getOccurredAt().plus(Duration.ofMinutes(59)),
+                      o.getOccurredAt().plus(Duration.ofMinutes(61)));
+            });
+    System.out.println(
+        "renewal information fetched: " + ari.fetches() + " replaces " + ari.replaces());
   }
 
   @Test
