@@ -229,14 +229,16 @@ class SchedulerServiceIT {
    * ARI end to end, with the proxy's RFC 9773 responder in front of Pebble: the CA moves the window
    * of a certificate into the past (a mass revocation); the scheduler's fetcher sees it, the
    * certificate is renewed at once (long before its lifetime rule), with the reason and the CA's
-   * explanation on its RenewalDue, and the renewal's newOrder carries {@code replaces}.
+   * explanation on its RenewalDue, and the renewal's newOrder carries {@code replaces} (refused
+   * once by the CA with {@code alreadyReplaced}: order-service orders again without it).
    */
   @Test
   void aRenewalWindowMovedIntoThePastIsRenewedAtOnceAndItsOrderReplacesTheCertificate()
       throws Exception {
     FaultyAcmeProxy proxy =
         fx.keep(FaultyAcmeProxy.start(fx.pebble("short"), fx.dir().resolve("ari-proxy")));
-    RenewalInfoResponder ari = RenewalInfoResponder.install(proxy);
+    // The CA refuses the first replacement it is asked for: order-service orders again without.
+    RenewalInfoResponder ari = RenewalInfoResponder.install(proxy).refuseReplaces(1);
     java.util.concurrent.atomic.AtomicReference<String> revoked =
         new java.util.concurrent.atomic.AtomicReference<>();
     ari.windows(
@@ -293,6 +295,7 @@ class SchedulerServiceIT {
     assertThat(due.getExplanationUrl()).isEqualTo("https://ca.example/incident-2026-12");
     assertThat(due.getRenewalRequestId()).isEqualTo(renewal.getRequestId());
     assertThat(ari.replaces()).as("the renewal's newOrder").contains(first.getAriCertId());
+    assertThat(ari.refusedReplaces()).as("refused once, ordered again without it").isEqualTo(1);
     List<dev.renewal.events.RenewalInfoObserved> observed =
         reader.readAll(fx.topics().renewalInfo, Duration.ofSeconds(10)).stream()
             .map(ConsumerRecord::value)

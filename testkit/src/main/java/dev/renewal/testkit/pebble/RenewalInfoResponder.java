@@ -22,7 +22,8 @@ import java.util.function.Function;
  * {@code GET <renewalInfo>/<certificate id>} with the suggested window, explanation URL and
  * Retry-After that the test sets for that certificate (404 with a problem document for one it set
  * nothing for, as Let's Encrypt answers for a certificate it does not know), and records the {@code
- * replaces} of every newOrder, which it forwards to Pebble (which ignores the field).
+ * replaces} of every newOrder, which it forwards to Pebble (which ignores the field) or, when told
+ * to, refuses with {@code alreadyReplaced}.
  */
 public final class RenewalInfoResponder {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -34,6 +35,10 @@ public final class RenewalInfoResponder {
   private volatile Function<String, Optional<Window>> windows = id -> Optional.empty();
   private final Map<String, Integer> fetches = new ConcurrentHashMap<>();
   private final List<String> replaces = new CopyOnWriteArrayList<>();
+  private final java.util.concurrent.atomic.AtomicInteger refuse =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicInteger refused =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   private RenewalInfoResponder() {}
 
@@ -61,6 +66,20 @@ public final class RenewalInfoResponder {
     return Map.copyOf(fetches);
   }
 
+  /**
+   * The next {@code count} newOrders that carry {@code replaces} are refused with {@code
+   * alreadyReplaced} (RFC 9773 §5), as a CA does for a certificate it considers replaced.
+   */
+  public RenewalInfoResponder refuseReplaces(int count) {
+    refuse.set(count);
+    return this;
+  }
+
+  /** How many newOrders were refused for their {@code replaces}. */
+  public int refusedReplaces() {
+    return refused.get();
+  }
+
   /** The {@code replaces} of every newOrder that carried one, in order. */
   public List<String> replaces() {
     return List.copyOf(replaces);
@@ -85,6 +104,15 @@ public final class RenewalInfoResponder {
                     Base64.getUrlDecoder().decode(request.jwsPayload()), StandardCharsets.UTF_8));
         if (order.hasNonNull("replaces")) {
           replaces.add(order.get("replaces").asText());
+          if (refuse.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            refused.incrementAndGet();
+            ObjectNode p = JSON.createObjectNode();
+            p.put("type", "urn:ietf:params:acme:error:alreadyReplaced");
+            p.put("detail", "refused by RenewalInfoResponder");
+            p.put("status", 409);
+            return new FaultyAcmeProxy.Reply(
+                409, Map.of("Content-Type", "application/problem+json"), p.toString());
+          }
         }
       }
       return null;
