@@ -106,6 +106,17 @@ class SchedulerServiceIT {
     return s;
   }
 
+  /** The four services in this JVM, scheduler-service with an application id of this test. */
+  private static void startAllInProcess(Map<String, String> s) {
+    s.put("scheduler.application.id", "scheduler-" + fx.prefix());
+    s.put("scheduler.state.dir", fx.dir().resolve("scheduler-state").toString());
+    s.put("scheduler.metrics.port", "-1");
+    fx.keep(OrderServiceApp.start(Settings.of(s)));
+    fx.keep(ChallengeServiceApp.start(Settings.of(s)));
+    fx.keep(FinalizeServiceApp.start(Settings.of(s)));
+    fx.keep(SchedulerServiceApp.start(Settings.of(s)));
+  }
+
   private static void profile(Map<String, String> s, String name, URI directory, Path trust) {
     s.put("ca." + name + ".directory.url", directory.toString());
     s.put("ca." + name + ".trust.pem", trust.toString());
@@ -152,13 +163,7 @@ class SchedulerServiceIT {
       s.put("ca." + p + ".renewal.retry.max", "4s");
     }
     s.put("ca.pebble.fallback", "backup");
-    s.put("scheduler.application.id", "scheduler-" + fx.prefix());
-    s.put("scheduler.state.dir", fx.dir().resolve("scheduler-state").toString());
-    s.put("scheduler.metrics.port", "-1");
-    fx.keep(OrderServiceApp.start(Settings.of(s)));
-    fx.keep(ChallengeServiceApp.start(Settings.of(s)));
-    fx.keep(FinalizeServiceApp.start(Settings.of(s)));
-    fx.keep(SchedulerServiceApp.start(Settings.of(s)));
+    startAllInProcess(s);
     TopicReader reader = new TopicReader(fx.stack().clientProps());
 
     String id = fx.publish(ChallengeType.HTTP_01, "falls-back.example");
@@ -257,13 +262,7 @@ class SchedulerServiceIT {
                   Duration.ofHours(1)));
         });
     Map<String, String> s = services(fx.settings(proxy.directoryUrl(), proxy.trustPem()));
-    s.put("scheduler.application.id", "scheduler-" + fx.prefix());
-    s.put("scheduler.state.dir", fx.dir().resolve("scheduler-state").toString());
-    s.put("scheduler.metrics.port", "-1");
-    fx.keep(OrderServiceApp.start(Settings.of(s)));
-    fx.keep(ChallengeServiceApp.start(Settings.of(s)));
-    fx.keep(FinalizeServiceApp.start(Settings.of(s)));
-    fx.keep(SchedulerServiceApp.start(Settings.of(s)));
+    startAllInProcess(s);
     TopicReader reader = new TopicReader(fx.stack().clientProps());
 
     // By its lifetime rule it would be renewed a second before it expires, 40 s after issuance.
