@@ -529,7 +529,9 @@ class AcmeQuirksIT {
     pipeline(settings(fx.pebble("pebble"), proxy));
     fx.publish(ChallengeType.HTTP_01, "maintenance.example");
     assertThat(await(fx.topics().certificateIssued, 1)).hasSize(1);
-    assertThat(newOrders).hasSize(2);
+    // Two at least: Pebble refuses 5 % of nonces by default, and acme4j sends a refused POST again
+    // at once (a third newOrder milliseconds after the second, seen in CI on 2026-12-02).
+    assertThat(newOrders).hasSizeGreaterThanOrEqualTo(2);
     // Our own first back-off is 250-500 ms; the CA said 3 s.
     assertThat(Duration.ofNanos(newOrders.get(1) - newOrders.get(0)))
         .isGreaterThanOrEqualTo(Duration.ofMillis(2800));
