@@ -118,18 +118,37 @@ final class CertificatesCommand implements Callable<Integer> {
       return "unmanaged";
     }
     if (c.getNextRenewalAt() != null) {
+      String reason = c.getNextRenewalReason().toString().toLowerCase(java.util.Locale.ROOT);
+      String why;
+      switch (c.getNextRenewalReason()) {
+        case RETRY:
+          why = "retry on " + c.getNextRenewalProfile();
+          break;
+        case FALLBACK:
+          why = "fallback to " + c.getNextRenewalProfile();
+          break;
+        case ARI_WINDOW:
+        case ARI_WINDOW_PASSED:
+          why =
+              c.getRenewalInfo() == null
+                  ? reason
+                  : reason + " of " + c.getRenewalInfo().getCaProfile();
+          break;
+        default:
+          why = reason;
+      }
       return c.getNextRenewalAt()
           + " (in "
           + human(Duration.between(now, c.getNextRenewalAt()))
           + ", "
-          + c.getNextRenewalReason().toString().toLowerCase(java.util.Locale.ROOT)
+          + why
           + ")";
     }
     if (Inventory.renewing(c)) {
       return "renewing now";
     }
     if (Inventory.failing(c)) {
-      return "failing: renewal renew " + c.getCertificateName() + " to try again";
+      return "failing, not retried: renewal renew " + c.getCertificateName() + " to try again";
     }
     return c.getCurrent() == null ? "not issued yet" : "-";
   }
@@ -148,7 +167,7 @@ final class CertificatesCommand implements Callable<Integer> {
           "%-24s %-32s %-10s %-18s %-22s %-48s %s%n",
           c.getCertificateName(),
           names,
-          c.getRequest() == null ? "-" : c.getRequest().getCaProfile(),
+          issuedBy(c),
           c.getCurrent() == null ? "-" : abbreviate(c.getCurrent().getSerialNumber()),
           c.getCurrent() == null
               ? "-"
@@ -156,6 +175,14 @@ final class CertificatesCommand implements Callable<Integer> {
           next(c, now),
           lastOutcome(c));
     }
+  }
+
+  /** The profile that issued the current certificate, else the request's. */
+  static String issuedBy(ManagedCertificate c) {
+    if (c.getCurrent() != null && c.getCurrent().getCaProfile() != null) {
+      return c.getCurrent().getCaProfile();
+    }
+    return c.getRequest() == null ? "-" : c.getRequest().getCaProfile();
   }
 
   private static String abbreviate(String serial) {
@@ -197,10 +224,20 @@ final class CertificatesCommand implements Callable<Integer> {
         o.put("notBefore", c.getCurrent().getNotBefore().toString());
         o.put("notAfter", c.getCurrent().getNotAfter().toString());
         o.put("issuer", c.getCurrent().getIssuer());
+        o.put("issuedBy", issuedBy(c));
       }
       if (c.getNextRenewalAt() != null) {
         o.put("nextRenewalAt", c.getNextRenewalAt().toString());
         o.put("nextRenewalReason", c.getNextRenewalReason().toString());
+        o.put("nextRenewalProfile", c.getNextRenewalProfile());
+      }
+      if (c.getRenewalInfo() != null && c.getRenewalInfo().getWindowStart() != null) {
+        ObjectNode w = o.putObject("renewalWindow");
+        w.put("start", c.getRenewalInfo().getWindowStart().toString());
+        w.put("end", c.getRenewalInfo().getWindowEnd().toString());
+        w.put("explanationUrl", c.getRenewalInfo().getExplanationUrl());
+        w.put("observedAt", c.getRenewalInfo().getOccurredAt().toString());
+        w.put("forSerial", c.getRenewalInfo().getSerialNumber());
       }
       o.put("renewing", Inventory.renewing(c));
       o.put("failing", Inventory.failing(c));
