@@ -15,6 +15,7 @@ import dev.renewal.events.ReconciliationInput;
 import dev.renewal.events.ReconciliationState;
 import dev.renewal.events.RenewalDue;
 import dev.renewal.events.RenewalFailed;
+import dev.renewal.events.RenewalInfoObserved;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.RequestStatus;
 import dev.renewal.events.SchedulerInput;
@@ -36,7 +37,8 @@ public final class EventTypes {
           CertificateIssued.class,
           RenewalFailed.class,
           RenewalDue.class,
-          CertificateCommand.class);
+          CertificateCommand.class,
+          RenewalInfoObserved.class);
 
   /** Internal state records kept on compacted topics (not events, but the same rules hold). */
   public static final List<Class<? extends SpecificRecord>> STATE =
