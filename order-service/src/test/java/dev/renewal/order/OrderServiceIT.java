@@ -23,6 +23,7 @@ import dev.renewal.order.acme.Acme4jOrderGateway;
 import dev.renewal.order.handler.RequestHandler;
 import dev.renewal.testkit.CrashBeforeSending;
 import dev.renewal.testkit.StackFixture;
+import dev.renewal.testkit.pebble.FaultyAcmeProxy;
 import dev.renewal.testkit.pebble.PebbleServer;
 import dev.renewal.topics.CompactedStore;
 import dev.renewal.topics.DeadLetter;
@@ -36,6 +37,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,11 +62,18 @@ import org.slf4j.LoggerFactory;
 class OrderServiceIT {
   private static final Duration WAIT = Duration.ofSeconds(30);
 
+  /** The MAC key Pebble holds for key id {@link #EAB_KID} (base64url, as Pebble's test config). */
+  static final String EAB_KID = "kid-1";
+
+  static final String EAB_KEY = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W";
+
   @RegisterExtension
   static final StackFixture fx =
       StackFixture.create()
           .pebble("pebble", Map.of())
-          .pebble("nonce", Map.of("PEBBLE_WFE_NONCEREJECT", "30"));
+          .pebble("nonce", Map.of("PEBBLE_WFE_NONCEREJECT", "30"))
+          .pebble(
+              "eab", Map.of(), o -> o.requiringExternalAccountBinding(Map.of(EAB_KID, EAB_KEY)));
 
   static ListAppender<ILoggingEvent> logs = new ListAppender<>();
 
@@ -260,6 +269,74 @@ class OrderServiceIT {
     assertThat(DeadLetter.header(dead.headers(), DeadLetter.SOURCE_TOPIC))
         .isEqualTo(fx.topics().renewalRequested.name());
     assertThat(DeadLetter.header(dead.headers(), DeadLetter.SOURCE_OFFSET)).isEqualTo("0");
+  }
+
+  /**
+   * A CA that requires external account binding (Pebble's {@code externalAccountBindingRequired}):
+   * the account is created once, with the binding; after a restart the recorded account is used (no
+   * second newAccount); a profile with a wrong MAC key fails once at the account stage, naming the
+   * profile, and is not retried.
+   */
+  @Test
+  void anAccountIsBoundOnceAndAWrongMacKeyFailsAtTheAccountStageNamingTheProfile()
+      throws Exception {
+    FaultyAcmeProxy proxy =
+        fx.keep(FaultyAcmeProxy.start(fx.pebble("eab"), fx.dir().resolve("eab-proxy")));
+    List<String> newAccounts = java.util.Collections.synchronizedList(new ArrayList<>());
+    proxy.intercept(
+        r -> {
+          if (r.method().equals("POST") && r.path().equals("/sign-me-up") && r.hasPayload()) {
+            newAccounts.add(
+                new String(
+                    java.util.Base64.getUrlDecoder().decode(r.jwsPayload()),
+                    java.nio.charset.StandardCharsets.UTF_8));
+          }
+          return null;
+        });
+    Map<String, String> s = fx.settings(proxy.directoryUrl(), proxy.trustPem());
+    s.put("ca.profiles", "pebble,wrong");
+    s.put("ca.pebble.eab.kid", EAB_KID);
+    s.put("ca.pebble.eab.hmac", EAB_KEY);
+    s.put("ca.wrong.directory.url", proxy.directoryUrl().toString());
+    s.put("ca.wrong.trust.pem", proxy.trustPem().toString());
+    s.put("ca.wrong.terms.agreed", "true");
+    s.put("ca.wrong.eab.kid", EAB_KID);
+    s.put("ca.wrong.eab.hmac", EAB_KEY.substring(1) + "A");
+    s.put("acme.key.dir", fx.work().resolve("keys-" + fx.prefix()).toString());
+    s.put("order.group.id", "order-" + fx.prefix());
+
+    OrderServiceApp first = OrderServiceApp.start(Settings.of(s));
+    try {
+      String id = UUID.randomUUID().toString();
+      publisher()
+          .send(fx.topics().renewalRequested, id, request(id, "pebble", "eab.example"))
+          .get();
+      assertThat(await(fx.topics().orderPlaced, 1)).hasSize(1);
+    } finally {
+      first.close();
+    }
+    assertThat(newAccounts).hasSize(1);
+    assertThat(newAccounts.get(0)).contains("externalAccountBinding");
+
+    fx.keep(OrderServiceApp.start(Settings.of(s)));
+    String again = UUID.randomUUID().toString();
+    publisher()
+        .send(fx.topics().renewalRequested, again, request(again, "pebble", "eab-again.example"))
+        .get();
+    assertThat(await(fx.topics().orderPlaced, 2)).hasSize(2);
+    assertThat(newAccounts).as("the binding is never sent again").hasSize(1);
+
+    String wrong = UUID.randomUUID().toString();
+    publisher()
+        .send(fx.topics().renewalRequested, wrong, request(wrong, "wrong", "eab-wrong.example"))
+        .get();
+    RenewalFailed failed = await(fx.topics().renewalFailed, 1).get(0).value();
+    assertThat(failed.getStage()).isEqualTo(Stage.ACCOUNT);
+    assertThat(failed.getRetryable()).isFalse();
+    assertThat(failed.getProblem().getDetail()).startsWith("CA profile 'wrong': ");
+    Thread.sleep(2000);
+    assertThat(newAccounts).as("one try with the wrong key, no retry loop").hasSize(2);
+    assertThat(readAll(fx.topics().orderPlaced)).hasSize(2);
   }
 
   @Test

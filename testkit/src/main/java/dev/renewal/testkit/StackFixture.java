@@ -46,6 +46,8 @@ public final class StackFixture
   private final Map<String, PebbleServer> pebbles = new LinkedHashMap<>();
   private final Map<String, Integer> httpPorts = new HashMap<>();
   private final Map<String, String> sharedHttpPorts = new HashMap<>();
+  private final Map<String, java.util.function.UnaryOperator<PebbleServer.Options>> pebbleOptions =
+      new HashMap<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private Path work;
   private EmbeddedStack stack;
@@ -90,6 +92,15 @@ public final class StackFixture
     return pebble(name, environment, validity);
   }
 
+  /** A Pebble called {@code name} with {@code environment}, its options changed by {@code more}. */
+  public StackFixture pebble(
+      String name,
+      Map<String, String> environment,
+      java.util.function.UnaryOperator<PebbleServer.Options> more) {
+    pebbleOptions.put(name, more);
+    return pebble(name, environment);
+  }
+
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
     work = Files.createTempDirectory(context.getRequiredTestClass().getSimpleName() + "-");
@@ -103,10 +114,14 @@ public final class StackFixture
       pebbles.put(
           e.getKey(),
           PebbleServer.start(
-              PebbleServer.Options.defaults(work.resolve(e.getKey()), port)
-                  .withEnvironment(e.getValue())
-                  .withCertificateValidity(
-                      pebbleValidities.getOrDefault(e.getKey(), java.time.Duration.ZERO))));
+              pebbleOptions
+                  .getOrDefault(e.getKey(), o -> o)
+                  .apply(
+                      PebbleServer.Options.defaults(work.resolve(e.getKey()), port)
+                          .withEnvironment(e.getValue())
+                          .withCertificateValidity(
+                              pebbleValidities.getOrDefault(
+                                  e.getKey(), java.time.Duration.ZERO)))));
     }
   }
 

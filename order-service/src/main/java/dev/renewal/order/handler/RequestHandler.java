@@ -259,9 +259,22 @@ public final class RequestHandler {
                 return new CaResult(order, null, null);
               }
               CaCallFailure failure = CaCallFailure.of(error);
-              Stage stage =
-                  failure.getCause() instanceof AccountFailure ? Stage.ACCOUNT : Stage.ORDER;
-              return new CaResult(null, failure.failure(), stage);
+              if (!(failure.getCause() instanceof AccountFailure)) {
+                return new CaResult(null, failure.failure(), Stage.ORDER);
+              }
+              // Said with the profile: an operator fixes the profile's account settings (an
+              // external account binding's key, the terms), not the request.
+              AcmeFailure f = failure.failure();
+              dev.renewal.events.Problem named =
+                  dev.renewal.events.Problem.newBuilder(f.problem())
+                      .setDetail(
+                          "CA profile '"
+                              + profile.name()
+                              + "': its ACME account could not be created or used: "
+                              + f.problem().getDetail())
+                      .build();
+              return new CaResult(
+                  null, new AcmeFailure(f.kind(), f.retryAfter(), named), Stage.ACCOUNT);
             });
   }
 

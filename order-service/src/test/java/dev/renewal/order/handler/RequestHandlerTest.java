@@ -296,6 +296,9 @@ class RequestHandlerTest {
     assertThat(failed.getStage()).isEqualTo(Stage.ACCOUNT);
     assertThat(failed.getProblem().getType())
         .isEqualTo("urn:ietf:params:acme:error:externalAccountRequired");
+    assertThat(failed.getProblem().getDetail())
+        .startsWith("CA profile 'pebble': its ACME account could not be created or used: ");
+    assertThat(failed.getRetryable()).as("an operator fixes the profile").isFalse();
   }
 
   @Test

@@ -43,7 +43,8 @@ public final class PebbleServer implements AutoCloseable {
       Map<String, String> environment,
       Duration startTimeout,
       boolean guarded,
-      Duration certificateValidity) {
+      Duration certificateValidity,
+      Map<String, String> externalAccountMacKeys) {
 
     /** Real validation without Pebble's random sleeps; Pebble's own nonce and reuse chaos on. */
     public static Options defaults(Path workDir, int httpPort) {
@@ -53,18 +54,33 @@ public final class PebbleServer implements AutoCloseable {
           Map.of("PEBBLE_VA_NOSLEEP", "1"),
           Duration.ofSeconds(20),
           true,
-          Duration.ZERO);
+          Duration.ZERO,
+          Map.of());
     }
 
     public Options withEnvironment(Map<String, String> extra) {
       Map<String, String> env = new LinkedHashMap<>(environment);
       env.putAll(extra);
-      return new Options(workDir, httpPort, env, startTimeout, guarded, certificateValidity);
+      return new Options(
+          workDir,
+          httpPort,
+          env,
+          startTimeout,
+          guarded,
+          certificateValidity,
+          externalAccountMacKeys);
     }
 
     /** Clients talk to Pebble itself, without {@link PebbleGuard}: it can wedge. */
     public Options unguarded() {
-      return new Options(workDir, httpPort, environment, startTimeout, false, certificateValidity);
+      return new Options(
+          workDir,
+          httpPort,
+          environment,
+          startTimeout,
+          false,
+          certificateValidity,
+          externalAccountMacKeys);
     }
 
     /**
@@ -72,7 +88,23 @@ public final class PebbleServer implements AutoCloseable {
      * seconds; zero: Pebble's default of five years), for renewal tests.
      */
     public Options withCertificateValidity(Duration validity) {
-      return new Options(workDir, httpPort, environment, startTimeout, guarded, validity);
+      return new Options(
+          workDir, httpPort, environment, startTimeout, guarded, validity, externalAccountMacKeys);
+    }
+
+    /**
+     * Pebble requires external account binding ({@code externalAccountBindingRequired}) with these
+     * MAC keys by key id ({@code externalAccountMACKeys}: base64url, as a CA hands them out).
+     */
+    public Options requiringExternalAccountBinding(Map<String, String> macKeys) {
+      return new Options(
+          workDir,
+          httpPort,
+          environment,
+          startTimeout,
+          guarded,
+          certificateValidity,
+          Map.copyOf(macKeys));
     }
   }
 
@@ -183,7 +215,11 @@ public final class PebbleServer implements AutoCloseable {
       p.put("httpPort", options.httpPort());
       p.put("tlsPort", tlsPort);
       p.put("ocspResponderURL", "");
-      p.put("externalAccountBindingRequired", false);
+      p.put("externalAccountBindingRequired", !options.externalAccountMacKeys().isEmpty());
+      if (!options.externalAccountMacKeys().isEmpty()) {
+        ObjectNode keys = p.putObject("externalAccountMACKeys");
+        options.externalAccountMacKeys().forEach(keys::put);
+      }
       if (!options.certificateValidity().isZero()) {
         p.put("certificateValidityPeriod", options.certificateValidity().toSeconds());
       }
