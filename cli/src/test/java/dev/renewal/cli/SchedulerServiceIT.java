@@ -314,6 +314,51 @@ class SchedulerServiceIT {
             });
     System.out.println(
         "renewal information fetched: " + ari.fetches() + " replaces " + ari.replaces());
+
+    // The account those orders used, as `renewal account show` tells it.
+    Path config = fx.dir().resolve("account.properties");
+    Files.writeString(
+        config,
+        s.entrySet().stream()
+            .map(e -> e.getKey() + "=" + e.getValue())
+            .collect(Collectors.joining("\n")));
+    String[] shown = cli("account", "show", "--ca", "pebble", "--config", config.toString());
+    assertThat(shown[0]).as(shown[2]).isEqualTo("0");
+    String accountUrl =
+        Files.readString(fx.dir().resolve("keys").resolve("pebble").resolve("account.url")).trim();
+    assertThat(shown[1])
+        .contains("account      " + accountUrl)
+        .contains("status       valid")
+        .contains("key          EC P-384, made ")
+        .doesNotContain("PRIVATE");
+    String[] unknown = cli("account", "show", "--ca", "nowhere", "--config", config.toString());
+    assertThat(unknown[0]).isEqualTo("2");
+    assertThat(unknown[2].strip())
+        .startsWith("renewal account show: --ca: no CA profile 'nowhere'");
+    String[] none =
+        cli(
+            "account",
+            "show",
+            "--ca",
+            "pebble",
+            "--config",
+            config.toString(),
+            "--set",
+            "acme.key.dir=" + fx.dir().resolve("no-keys"));
+    assertThat(none[0]).isEqualTo("1");
+    assertThat(none[2]).contains("no account for CA profile 'pebble'");
+    System.out.print(shown[1]);
+  }
+
+  /** Runs a `renewal` command in this JVM: exit code, output, errors. */
+  private static String[] cli(String... args) {
+    java.io.StringWriter out = new java.io.StringWriter();
+    java.io.StringWriter err = new java.io.StringWriter();
+    var cli = RenewalCli.commandLine();
+    cli.setOut(new java.io.PrintWriter(out));
+    cli.setErr(new java.io.PrintWriter(err));
+    int rc = cli.execute(args);
+    return new String[] {String.valueOf(rc), out.toString(), err.toString()};
   }
 
   @Test
