@@ -59,10 +59,15 @@ class SchedulerServiceIT {
     s.put("scheduler.application.id", "scheduler-" + fx.prefix());
     s.put("scheduler.state.dir", fx.dir().resolve("scheduler-state").toString());
     s.put("scheduler.metrics.port", "-1");
-    Path file = fx.dir().resolve("scheduler.properties");
+    return properties(s, "scheduler.properties");
+  }
+
+  /** {@code settings} as a properties file {@code name} in this test's folder. */
+  private static Path properties(Map<String, String> settings, String name) throws Exception {
+    Path file = fx.dir().resolve(name);
     Files.writeString(
         file,
-        s.entrySet().stream()
+        settings.entrySet().stream()
             .map(e -> e.getKey() + "=" + e.getValue())
             .collect(Collectors.joining("\n")));
     return file;
@@ -316,12 +321,7 @@ class SchedulerServiceIT {
         "renewal information fetched: " + ari.fetches() + " replaces " + ari.replaces());
 
     // The account those orders used, as `renewal account show` tells it.
-    Path config = fx.dir().resolve("account.properties");
-    Files.writeString(
-        config,
-        s.entrySet().stream()
-            .map(e -> e.getKey() + "=" + e.getValue())
-            .collect(Collectors.joining("\n")));
+    Path config = properties(s, "account.properties");
     String[] shown = cli("account", "show", "--ca", "pebble", "--config", config.toString());
     assertThat(shown[0]).as(shown[2]).isEqualTo("0");
     String accountUrl =
