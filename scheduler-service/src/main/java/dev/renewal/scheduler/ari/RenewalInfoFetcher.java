@@ -22,9 +22,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -77,6 +80,19 @@ public final class RenewalInfoFetcher implements AutoCloseable {
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
   private final Map<String, Instant> noAriUntil = new ConcurrentHashMap<>();
 
+  /**
+   * (next fetch, name) of each certificate to fetch, so that a pass visits only those due (consumer
+   * thread only); a certificate in flight is out of it until its fetch ends.
+   */
+  private final TreeSet<Map.Entry<Long, String>> due =
+      new TreeSet<>(
+          Map.Entry.<Long, String>comparingByKey().thenComparing(Map.Entry.comparingByValue()));
+
+  private final Map<String, Long> dueOf = new HashMap<>();
+
+  /** Certificates whose fetch ended (on a CA worker): indexed again by the consumer thread. */
+  private final Queue<String> ended = new ConcurrentLinkedQueue<>();
+
   public RenewalInfoFetcher(
       Map<String, Object> clientProps,
       String groupId,
@@ -114,18 +130,30 @@ public final class RenewalInfoFetcher implements AutoCloseable {
     try {
       consumer.subscribe(List.of(topics.inventory.name()), new Rebalance());
       while (running) {
+        Instant now = clock.instant();
         for (ConsumerRecord<byte[], byte[]> raw : consumer.poll(Duration.ofMillis(500))) {
           Optional<ConsumerRecord<String, ManagedCertificate>> r =
               Decoding.decode(raw, topics.inventory);
           if (r.isEmpty() || r.get().key() == null) {
+            // Only the scheduler writes the inventory; a foreign record is skipped, and said.
+            LOGGER.warn(
+                "undecodable inventory record skipped: partition={} offset={}",
+                raw.partition(),
+                raw.offset());
             continue;
           }
+          String name = r.get().key();
           if (r.get().value() == null) {
-            certificates.remove(r.get().key());
+            certificates.remove(name);
+            partitionOf.remove(name);
           } else {
-            certificates.put(r.get().key(), r.get().value());
-            partitionOf.put(r.get().key(), raw.partition());
+            certificates.put(name, r.get().value());
+            partitionOf.put(name, raw.partition());
           }
+          index(name, now);
+        }
+        for (String name = ended.poll(); name != null; name = ended.poll()) {
+          index(name, now);
         }
         fetchDue(clock.instant());
       }
@@ -152,6 +180,7 @@ public final class RenewalInfoFetcher implements AutoCloseable {
               e -> {
                 if (gone.contains(e.getValue())) {
                   certificates.remove(e.getKey());
+                  unindex(e.getKey());
                   return true;
                 }
                 return false;
@@ -198,23 +227,50 @@ public final class RenewalInfoFetcher implements AutoCloseable {
     return Optional.of(Map.entry(profile.get(), at));
   }
 
+  /**
+   * Puts {@code name} in the index at its next fetch (out of it: nothing to fetch, or in flight).
+   */
+  private void index(String name, Instant now) {
+    unindex(name);
+    ManagedCertificate s = certificates.get(name);
+    if (s == null || inFlight.contains(name)) {
+      return;
+    }
+    schedule(s, profiles, fetched.get(name), now)
+        .ifPresent(
+            when -> {
+              long at = when.getValue().toEpochMilli();
+              dueOf.put(name, at);
+              due.add(Map.entry(at, name));
+            });
+  }
+
+  private void unindex(String name) {
+    Long at = dueOf.remove(name);
+    if (at != null) {
+      due.remove(Map.entry(at, name));
+    }
+  }
+
+  /** Fetches the certificates whose time came; a profile without ARI waits for its recheck. */
   private void fetchDue(Instant now) {
-    for (Map.Entry<String, ManagedCertificate> e : certificates.entrySet()) {
-      String name = e.getKey();
-      if (inFlight.contains(name)) {
-        continue;
-      }
+    while (!due.isEmpty() && due.first().getKey() <= now.toEpochMilli()) {
+      String name = due.first().getValue();
+      unindex(name);
+      ManagedCertificate s = certificates.get(name);
       Optional<Map.Entry<CaProfile, Instant>> when =
-          schedule(e.getValue(), profiles, fetched.get(name), now);
-      if (when.isEmpty() || when.get().getValue().isAfter(now)) {
+          s == null ? Optional.empty() : schedule(s, profiles, fetched.get(name), now);
+      if (when.isEmpty()) {
         continue;
       }
       CaProfile profile = when.get().getKey();
       Instant noAri = noAriUntil.get(profile.name());
       if (noAri != null && noAri.isAfter(now)) {
+        dueOf.put(name, noAri.toEpochMilli());
+        due.add(Map.entry(noAri.toEpochMilli(), name));
         continue;
       }
-      fetch(name, e.getValue().getCurrent(), profile);
+      fetch(name, s.getCurrent(), profile);
     }
   }
 
@@ -271,7 +327,11 @@ public final class RenewalInfoFetcher implements AutoCloseable {
                   observed.getProblem() == null ? null : observed.getProblem().getType());
               return publisher.send(topics.renewalInfo, name, observed);
             })
-        .whenComplete((v, e) -> inFlight.remove(name));
+        .whenComplete(
+            (v, e) -> {
+              inFlight.remove(name);
+              ended.add(name);
+            });
   }
 
   @Override

@@ -125,13 +125,14 @@ public final class Retries {
         || last.getOutcomeAt() == null) {
       return Optional.empty();
     }
-    String failedOn = last.getCaProfile() == null ? primary : last.getCaProfile();
+    String failedOn = profileOf(last, primary);
     // The request's profile governs: its back-off, its urgency, its chain and when to move on.
     RenewalPolicy policy = policies.apply(primary);
     Instant failedAt = last.getOutcomeAt();
+    int series = series(attempts);
     Duration delay =
         jittered(
-            backoff(series(attempts), policy.retryInitial(), policy.retryMax()),
+            backoff(series, policy.retryInitial(), policy.retryMax()),
             name + ":" + last.getRequestId() + ":" + last.getAttempt());
     Instant urgentFrom =
         notAfter == null ? null : notAfter.minus(urgent(policy.urgent(), notBefore, notAfter));
@@ -151,8 +152,9 @@ public final class Retries {
     int sameProfile = 0;
     for (int i = attempts.size() - 1; i >= 0; i--) {
       RenewalAttempt a = attempts.get(i);
-      String on = a.getCaProfile() == null ? primary : a.getCaProfile();
-      if (a.getOutcome() != AttemptOutcome.FAILED || !a.getRetryable() || !on.equals(failedOn)) {
+      if (a.getOutcome() != AttemptOutcome.FAILED
+          || !a.getRetryable()
+          || !profileOf(a, primary).equals(failedOn)) {
         break;
       }
       sameProfile++;
@@ -166,14 +168,19 @@ public final class Retries {
       // A profile this series has not tried yet is tried at once; coming round again, after the
       // back-off, so that CAs that are all down are not asked in a loop.
       boolean tried =
-          attempts.subList(attempts.size() - series(attempts), attempts.size()).stream()
-              .anyMatch(a -> next.equals(a.getCaProfile() == null ? primary : a.getCaProfile()));
+          attempts.subList(attempts.size() - series, attempts.size()).stream()
+              .anyMatch(a -> next.equals(profileOf(a, primary)));
       return Optional.of(new Retry(tried ? at : failedAt, next, DueReason.FALLBACK, failedOn));
     }
     if (last.getRetryAfter() != null && last.getRetryAfter().isAfter(at)) {
       at = last.getRetryAfter();
     }
     return Optional.of(new Retry(at, failedOn, DueReason.RETRY, null));
+  }
+
+  /** The profile attempt {@code a} went to; {@code primary} for one recorded without it. */
+  public static String profileOf(RenewalAttempt a, String primary) {
+    return a.getCaProfile() == null ? primary : a.getCaProfile();
   }
 
   /**

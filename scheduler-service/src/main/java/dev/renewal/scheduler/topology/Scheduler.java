@@ -8,6 +8,7 @@ import dev.renewal.events.RenewalDue;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.SchedulerInput;
 import dev.renewal.scheduler.domain.Inventory;
+import dev.renewal.scheduler.domain.Retries;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -206,8 +207,7 @@ final class Scheduler implements Processor<String, SchedulerInput, String, Speci
               ? s.getNextRenewalProfile()
               : s.getRequest().getCaProfile();
       if (reason == DueReason.FALLBACK) {
-        fallbackFrom =
-            failed.getCaProfile() != null ? failed.getCaProfile() : s.getRequest().getCaProfile();
+        fallbackFrom = Retries.profileOf(failed, s.getRequest().getCaProfile());
       }
       next = Inventory.retryRequest(s, profile, UUID.randomUUID().toString(), at);
     } else {

@@ -478,7 +478,8 @@ class SchedulerTopologyTest {
             topics.renewalRequested.name(),
             topics.certificateIssued.name(),
             topics.renewalFailed.name(),
-            topics.commands.name());
+            topics.commands.name(),
+            topics.renewalInfo.name());
     for (String topic : inputs) {
       driver
           .createInputTopic(
