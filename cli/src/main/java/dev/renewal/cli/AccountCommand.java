@@ -80,7 +80,7 @@ final class AccountCommand implements Callable<Integer> {
                               + "' (ca.profiles: "
                               + profiles.names().stream().sorted().collect(Collectors.joining(", "))
                               + ")"));
-      Path keyDir = Path.of(settings.raw("acme.key.dir").orElse("keys"));
+      Path keyDir = settings.reader().path("acme.key.dir");
       AccountStore store = new AccountStore(keyDir);
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();

@@ -42,7 +42,6 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class StackFixture
     implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
   private final Map<String, Map<String, String>> pebbleEnvironments = new LinkedHashMap<>();
-  private final Map<String, java.time.Duration> pebbleValidities = new HashMap<>();
   private final Map<String, PebbleServer> pebbles = new LinkedHashMap<>();
   private final Map<String, Integer> httpPorts = new HashMap<>();
   private final Map<String, String> sharedHttpPorts = new HashMap<>();
@@ -70,8 +69,7 @@ public final class StackFixture
   /** The same, issuing certificates valid for {@code validity} (for renewal tests). */
   public StackFixture pebble(
       String name, Map<String, String> environment, java.time.Duration validity) {
-    pebbleValidities.put(name, validity);
-    return pebble(name, environment);
+    return pebble(name, environment, o -> o.withCertificateValidity(validity));
   }
 
   /**
@@ -118,10 +116,7 @@ public final class StackFixture
                   .getOrDefault(e.getKey(), o -> o)
                   .apply(
                       PebbleServer.Options.defaults(work.resolve(e.getKey()), port)
-                          .withEnvironment(e.getValue())
-                          .withCertificateValidity(
-                              pebbleValidities.getOrDefault(
-                                  e.getKey(), java.time.Duration.ZERO)))));
+                          .withEnvironment(e.getValue()))));
     }
   }
 
