@@ -7,10 +7,12 @@ import dev.renewal.acme.ServiceContext;
 import dev.renewal.config.Settings;
 import dev.renewal.events.FinalizeRecord;
 import dev.renewal.events.OrderReady;
+import dev.renewal.events.RevocationRequested;
 import dev.renewal.finalize.acme.Acme4jFinalizeGateway;
 import dev.renewal.finalize.handler.CertificateFiles;
 import dev.renewal.finalize.handler.CertificateKeys;
 import dev.renewal.finalize.handler.FinalizeHandler;
+import dev.renewal.finalize.handler.RevocationHandler;
 import dev.renewal.finalize.topology.ReconciliationTopology;
 import dev.renewal.finalize.topology.StatusViewTopology;
 import dev.renewal.metrics.MetricsEndpoint;
@@ -44,6 +46,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
           Map.entry("finalize.metrics.host", "127.0.0.1"),
           Map.entry("finalize.metrics.port", "0"),
           Map.entry("finalize.group.id", "renewal-finalize-worker"),
+          Map.entry("finalize.revocation.group.id", "renewal-finalize-revocations"),
           Map.entry("finalize.state.dir", "state"),
           Map.entry("finalize.grace", "2m"),
           Map.entry("finalize.retention", "7d"),
@@ -60,6 +63,8 @@ public final class FinalizeServiceApp implements AutoCloseable {
   private final KafkaStreams streams;
   private final KafkaStreams status;
   private final ConsumerLoop<OrderReady> worker;
+  private final ConsumerLoop<RevocationRequested> revocations;
+  private final java.util.concurrent.ExecutorService lookups;
   private final CaWorkers caWorkers;
   private final Publisher publisher;
   private final ServiceMetrics metrics;
@@ -69,6 +74,8 @@ public final class FinalizeServiceApp implements AutoCloseable {
       KafkaStreams streams,
       KafkaStreams status,
       ConsumerLoop<OrderReady> worker,
+      ConsumerLoop<RevocationRequested> revocations,
+      java.util.concurrent.ExecutorService lookups,
       CaWorkers caWorkers,
       Publisher publisher,
       ServiceMetrics metrics,
@@ -76,6 +83,8 @@ public final class FinalizeServiceApp implements AutoCloseable {
     this.streams = streams;
     this.status = status;
     this.worker = worker;
+    this.revocations = revocations;
+    this.lookups = lookups;
     this.caWorkers = caWorkers;
     this.publisher = publisher;
     this.metrics = metrics;
@@ -97,6 +106,7 @@ public final class FinalizeServiceApp implements AutoCloseable {
     Settings.Reader r = settings.reader();
     String applicationId = r.string("finalize.application.id");
     String groupId = r.string("finalize.group.id");
+    String revocationGroupId = r.string("finalize.revocation.group.id");
     Path stateDir = r.path("finalize.state.dir");
     Duration grace = r.duration("finalize.grace", Duration.ofSeconds(1), Duration.ofDays(1));
     Duration retention =
@@ -166,13 +176,15 @@ public final class FinalizeServiceApp implements AutoCloseable {
     Publisher publisher = Publisher.create(ctx.kafka(), SERVICE);
     CompactedStore<FinalizeRecord> records =
         new CompactedStore<>(ctx.topics().finalizeRecords, publisher, ctx.kafka());
+    Acme4jFinalizeGateway gateway = new Acme4jFinalizeGateway(ctx.sessions(), ctx.accounts());
+    CertificateKeys keys = new CertificateKeys(keyDir);
     FinalizeHandler handler =
         new FinalizeHandler(
             ctx.profiles(),
             new CaCalls(caWorkers.byProfile(), publisher, ctx.topics(), Clock.systemUTC(), metrics),
-            new Acme4jFinalizeGateway(ctx.sessions(), ctx.accounts()),
+            gateway,
             records,
-            new CertificateKeys(keyDir),
+            keys,
             new CertificateFiles(output),
             publisher,
             ctx.topics(),
@@ -198,11 +210,53 @@ public final class FinalizeServiceApp implements AutoCloseable {
                   records.unload(partitions);
                 },
                 () -> metrics.count("records.dead.lettered")));
+    // Revocations: a loop of their own, reading (never writing) the finalization records of the
+    // partitions it owns, co-partitioned by request id (docs/finalize-service.md).
+    CompactedStore<FinalizeRecord> issuedRecords =
+        new CompactedStore<>(ctx.topics().finalizeRecords, publisher, ctx.kafka());
+    java.util.concurrent.ExecutorService lookups =
+        java.util.concurrent.Executors.newSingleThreadExecutor(
+            runnable -> {
+              Thread t = new Thread(runnable, SERVICE + "-revocation-lookups");
+              t.setDaemon(true);
+              return t;
+            });
+    RevocationHandler revoker =
+        new RevocationHandler(
+            ctx.profiles(),
+            new CaCalls(caWorkers.byProfile(), publisher, ctx.topics(), Clock.systemUTC(), metrics),
+            gateway,
+            RevocationHandler.Lookup.of(issuedRecords),
+            keys,
+            publisher,
+            ctx.topics(),
+            Clock.systemUTC(),
+            lookups,
+            metrics);
+    ConsumerLoop<RevocationRequested> revocations =
+        new ConsumerLoop<>(
+            SERVICE,
+            ctx.groupMember(SERVICE + "-revocations"),
+            revocationGroupId,
+            ctx.topics().revocationRequested,
+            ctx.topics().revocationRequestedDlq.name(),
+            publisher,
+            maxPending,
+            new ConsumerLoop.Callbacks<>(
+                revoker::handle,
+                issuedRecords::load,
+                partitions -> {
+                  publisher.flush();
+                  issuedRecords.unload(partitions);
+                },
+                () -> metrics.count("records.dead.lettered")));
     MetricsEndpoint endpoint = MetricsEndpoint.startUnlessDisabled(metrics, metricsAt);
     if (workerEnabled) {
       worker.start();
+      revocations.start();
     }
-    return new FinalizeServiceApp(streams, status, worker, caWorkers, publisher, metrics, endpoint);
+    return new FinalizeServiceApp(
+        streams, status, worker, revocations, lookups, caWorkers, publisher, metrics, endpoint);
   }
 
   /**
@@ -245,6 +299,8 @@ public final class FinalizeServiceApp implements AutoCloseable {
   @Override
   public void close() {
     worker.close();
+    revocations.close();
+    lookups.shutdownNow();
     streams.close(Duration.ofSeconds(10));
     status.close(Duration.ofSeconds(10));
     // The producer closes before the CA workers: CA work still in flight when they stop can no

@@ -5,6 +5,7 @@ import dev.renewal.events.AuthorizationObserved;
 import dev.renewal.events.AuthorizationReconciled;
 import dev.renewal.events.CertificateCommand;
 import dev.renewal.events.CertificateIssued;
+import dev.renewal.events.CertificateRevoked;
 import dev.renewal.events.ChallengeObserved;
 import dev.renewal.events.ChallengeRecord;
 import dev.renewal.events.FinalizeRecord;
@@ -17,6 +18,8 @@ import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalInfoObserved;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.RequestStatus;
+import dev.renewal.events.RevocationFailed;
+import dev.renewal.events.RevocationRequested;
 import dev.renewal.serde.AvroSerdes;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +55,10 @@ public final class Topics {
   public static final String DUE = "certificate.due";
   public static final String COMMANDS = "certificate.commands";
   public static final String RENEWAL_INFO = "certificate.renewal-info";
+  public static final String REVOCATION_REQUESTED = "certificate.revocation.requested";
+  public static final String REVOCATION_REQUESTED_DLQ = "certificate.revocation.requested.dlq";
+  public static final String CERTIFICATE_REVOKED = "certificate.revoked";
+  public static final String REVOCATION_FAILED = "certificate.revocation.failed";
 
   /** Defaults for the {@code topics.*} keys. */
   public static final Map<String, String> DEFAULTS =
@@ -123,6 +130,22 @@ public final class Topics {
    */
   public final Topic<String, RenewalInfoObserved> renewalInfo;
 
+  /**
+   * Revocations asked for (renewal revoke, or scheduler-service for a superseded certificate),
+   * keyed by the request id that issued the certificate: co-partitioned with {@code
+   * acme.finalize.records}, where finalize-service finds the certificate it recorded.
+   */
+  public final Topic<String, RevocationRequested> revocationRequested;
+
+  /** Records of {@code certificate.revocation.requested} that finalize-service cannot decode. */
+  public final Topic<byte[], byte[]> revocationRequestedDlq;
+
+  /** Each revocation the CA confirmed, keyed by the request id that issued the certificate. */
+  public final Topic<String, CertificateRevoked> certificateRevoked;
+
+  /** Each revocation not carried out, with the reason, keyed like its request. */
+  public final Topic<String, RevocationFailed> revocationFailed;
+
   private final String prefix;
   private final short replicationFactor;
 
@@ -187,6 +210,17 @@ public final class Topics {
     commands = new Topic<>(name(COMMANDS), keys, serdes.value(CertificateCommand.class), p, events);
     renewalInfo =
         new Topic<>(name(RENEWAL_INFO), keys, serdes.value(RenewalInfoObserved.class), p, events);
+    revocationRequested =
+        new Topic<>(
+            name(REVOCATION_REQUESTED), keys, serdes.value(RevocationRequested.class), p, events);
+    revocationRequestedDlq =
+        new Topic<>(
+            name(REVOCATION_REQUESTED_DLQ), Serdes.ByteArray(), Serdes.ByteArray(), p, events);
+    certificateRevoked =
+        new Topic<>(
+            name(CERTIFICATE_REVOKED), keys, serdes.value(CertificateRevoked.class), p, events);
+    revocationFailed =
+        new Topic<>(name(REVOCATION_FAILED), keys, serdes.value(RevocationFailed.class), p, events);
   }
 
   /** The catalogue for these settings, with serdes from {@code serdes}. */
@@ -231,6 +265,10 @@ public final class Topics {
         inventory,
         due,
         commands,
-        renewalInfo);
+        renewalInfo,
+        revocationRequested,
+        revocationRequestedDlq,
+        certificateRevoked,
+        revocationFailed);
   }
 }

@@ -39,7 +39,11 @@ class TopicsTest {
             "certificate.inventory",
             "certificate.due",
             "certificate.commands",
-            "certificate.renewal-info");
+            "certificate.renewal-info",
+            "certificate.revocation.requested",
+            "certificate.revocation.requested.dlq",
+            "certificate.revoked",
+            "certificate.revocation.failed");
     assertThat(topics.http01Responses.compacted()).isTrue();
     assertThat(topics.all().stream().filter(Topic::compacted))
         .containsExactly(

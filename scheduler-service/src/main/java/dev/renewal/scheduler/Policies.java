@@ -23,7 +23,9 @@ import java.util.Optional;
  *       (none: 7 days or a tenth of the lifetime, whichever is shorter);
  *   <li>{@code ca.p.fallback}: profiles to try in turn when p keeps failing (each one of {@code
  *       ca.profiles}, not p), and {@code ca.p.fallback.after} (3): after how many consecutive
- *       retryable failures on one profile.
+ *       retryable failures on one profile;
+ *   <li>{@code ca.p.revoke.superseded} (false): revoke a certificate of p, reason superseded, once
+ *       its renewal is issued.
  * </ul>
  *
  * Every problem is reported with its key.
@@ -37,6 +39,7 @@ final class Policies {
       defaults.put("ca." + p + ".renewal.retry.initial", "1h");
       defaults.put("ca." + p + ".renewal.retry.max", "32h");
       defaults.put("ca." + p + ".fallback.after", String.valueOf(RenewalPolicy.FALLBACK_AFTER));
+      defaults.put("ca." + p + ".revoke.superseded", "false");
     }
     Settings.Reader r = settings.withDefaults(defaults).reader();
     Map<String, RenewalPolicy> policies = new HashMap<>();
@@ -85,7 +88,9 @@ final class Policies {
         }
       }
       int after = r.integer(prefix + "fallback.after", 1, 1000);
-      policies.put(p, new RenewalPolicy(before, initial, max, urgent, fallbacks, after));
+      boolean revokeSuperseded = r.bool(prefix + "revoke.superseded");
+      policies.put(
+          p, new RenewalPolicy(before, initial, max, urgent, fallbacks, after, revokeSuperseded));
     }
     r.done();
     return policies;

@@ -4,6 +4,7 @@ import dev.renewal.events.AuthorizationObserved;
 import dev.renewal.events.AuthorizationReconciled;
 import dev.renewal.events.CertificateCommand;
 import dev.renewal.events.CertificateIssued;
+import dev.renewal.events.CertificateRevoked;
 import dev.renewal.events.ChallengeObserved;
 import dev.renewal.events.ChallengeRecord;
 import dev.renewal.events.FinalizeRecord;
@@ -18,6 +19,8 @@ import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalInfoObserved;
 import dev.renewal.events.RenewalRequested;
 import dev.renewal.events.RequestStatus;
+import dev.renewal.events.RevocationFailed;
+import dev.renewal.events.RevocationRequested;
 import dev.renewal.events.SchedulerInput;
 import java.util.List;
 import org.apache.avro.Schema;
@@ -38,7 +41,10 @@ public final class EventTypes {
           RenewalFailed.class,
           RenewalDue.class,
           CertificateCommand.class,
-          RenewalInfoObserved.class);
+          RenewalInfoObserved.class,
+          RevocationRequested.class,
+          CertificateRevoked.class,
+          RevocationFailed.class);
 
   /** Internal state records kept on compacted topics (not events, but the same rules hold). */
   public static final List<Class<? extends SpecificRecord>> STATE =

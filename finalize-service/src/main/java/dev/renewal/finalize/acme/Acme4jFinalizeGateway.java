@@ -6,6 +6,7 @@ import dev.renewal.acme.AcmeSessions;
 import dev.renewal.acme.CaCallFailure;
 import dev.renewal.acme.CaProfile;
 import dev.renewal.acme.Statuses;
+import dev.renewal.events.RevocationReason;
 import java.io.StringWriter;
 import java.security.KeyPair;
 import java.security.cert.CertificateEncodingException;
@@ -21,6 +22,7 @@ import org.shredzone.acme4j.Order;
 import org.shredzone.acme4j.connector.Connection;
 import org.shredzone.acme4j.exception.AcmeException;
 import org.shredzone.acme4j.exception.AcmeProtocolException;
+import org.shredzone.acme4j.exception.AcmeServerException;
 import org.shredzone.acme4j.toolbox.AcmeUtils;
 import org.shredzone.acme4j.toolbox.JSON;
 import org.shredzone.acme4j.toolbox.JSONBuilder;
@@ -173,6 +175,54 @@ public final class Acme4jFinalizeGateway implements FinalizeGateway {
       // download is tried again (a download changes nothing at the CA).
       throw new AcmeProtocolException("cannot read the certificate's names: " + e, e);
     }
+  }
+
+  @Override
+  public Revocation revoke(
+      CaProfile profile,
+      String orderUrl,
+      String serial,
+      RevocationReason reason,
+      Optional<KeyPair> certificateKey) {
+    try {
+      Login login = accounts.existingLogin(profile, sessions.session(profile));
+      Order order = login.bindOrder(CaCallFailure.url(orderUrl));
+      Statuses.fetch(order);
+      Certificate certificate = order.getCertificate();
+      certificate.download();
+      X509Certificate leaf = certificate.getCertificate();
+      if (!leaf.getSerialNumber().toString(16).equals(serial)) {
+        return Revocation.NOT_THIS_CERTIFICATE;
+      }
+      org.shredzone.acme4j.RevocationReason code = code(reason);
+      if (certificateKey.isPresent()) {
+        Certificate.revoke(login.getSession(), certificateKey.get(), leaf, code);
+      } else {
+        Certificate.revoke(login, leaf, code);
+      }
+      return Revocation.REVOKED;
+    } catch (AcmeServerException e) {
+      if (e.getType() != null && e.getType().toString().equals(ALREADY_REVOKED)) {
+        return Revocation.ALREADY_REVOKED;
+      }
+      throw new CaCallFailure(e);
+    } catch (AcmeException e) {
+      throw new CaCallFailure(e);
+    }
+  }
+
+  static final String ALREADY_REVOKED = "urn:ietf:params:acme:error:alreadyRevoked";
+
+  /** The RFC 5280 reason code of {@code reason} (never UNKNOWN: the handler refuses it). */
+  static org.shredzone.acme4j.RevocationReason code(RevocationReason reason) {
+    return switch (reason) {
+      case KEY_COMPROMISE -> org.shredzone.acme4j.RevocationReason.KEY_COMPROMISE;
+      case AFFILIATION_CHANGED -> org.shredzone.acme4j.RevocationReason.AFFILIATION_CHANGED;
+      case SUPERSEDED -> org.shredzone.acme4j.RevocationReason.SUPERSEDED;
+      case CESSATION_OF_OPERATION -> org.shredzone.acme4j.RevocationReason.CESSATION_OF_OPERATION;
+      case UNSPECIFIED -> org.shredzone.acme4j.RevocationReason.UNSPECIFIED;
+      default -> throw new IllegalArgumentException("no RFC 5280 reason for " + reason);
+    };
   }
 
   private static String ariCertId(X509Certificate leaf) {

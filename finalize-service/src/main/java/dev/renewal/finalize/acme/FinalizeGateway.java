@@ -1,7 +1,9 @@
 package dev.renewal.finalize.acme;
 
 import dev.renewal.acme.CaProfile;
+import dev.renewal.events.RevocationReason;
 import java.security.KeyPair;
+import java.util.Optional;
 
 /** What finalize-service asks of a CA. Blocking: call from a worker, never a stream thread. */
 public interface FinalizeGateway {
@@ -17,4 +19,26 @@ public interface FinalizeGateway {
 
   /** Downloads the certificate of a valid order, with its alternate chains (section 7.4.2). */
   IssuedCertificate download(CaProfile profile, String orderUrl);
+
+  /** What a revocation came to. */
+  enum Revocation {
+    /** The CA revoked it now. */
+    REVOKED,
+    /** The CA answered {@code alreadyRevoked}. */
+    ALREADY_REVOKED,
+    /** The order's certificate has another serial: nothing was sent. */
+    NOT_THIS_CERTIFICATE
+  }
+
+  /**
+   * Revokes the certificate of the valid order {@code orderUrl} if its serial is {@code serial}
+   * (section 7.6): signed by the profile's account, or with {@code certificateKey} when given (the
+   * certificate's own key, a JWK-signed request).
+   */
+  Revocation revoke(
+      CaProfile profile,
+      String orderUrl,
+      String serial,
+      RevocationReason reason,
+      Optional<KeyPair> certificateKey);
 }

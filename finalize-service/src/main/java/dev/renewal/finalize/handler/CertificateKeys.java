@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
+import java.util.List;
 import org.shredzone.acme4j.util.KeyPairUtils;
 
 /**
@@ -86,6 +87,58 @@ public final class CertificateKeys {
     } catch (IOException e) {
       throw new IllegalStateException("cannot read the certificate key " + file + ": " + e, e);
     }
+  }
+
+  /**
+   * The key of {@code reference} for a revocation of the certificate {@code serial}: its retired
+   * copy if {@link #retire} moved it already, else the key itself; empty when neither exists (the
+   * revocation is then signed by the account). Never creates a key.
+   */
+  public synchronized java.util.Optional<KeyPair> forRevocation(String reference, String serial) {
+    for (Path file : List.of(retiredFile(reference, serial), file(reference))) {
+      if (Files.exists(file)) {
+        try (Reader in = Files.newBufferedReader(file, StandardCharsets.US_ASCII)) {
+          return java.util.Optional.of(KeyPairUtils.readKeyPair(in));
+        } catch (IOException e) {
+          throw new IllegalStateException("cannot read the certificate key " + file + ": " + e, e);
+        }
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
+  /**
+   * Moves the key of {@code reference} out of use after a key compromise of certificate {@code
+   * serial}: to {@code <name>/retired/<serial>.key} (owner-only), so that no later request loads
+   * it, whatever its key policy (a REUSE name gets a new key at its next request, a replay of a
+   * ROTATE request a new one too). True when the key is retired (now or before), false when the
+   * pipeline has no copy.
+   */
+  public synchronized boolean retire(String reference, String serial) {
+    Path from = file(reference);
+    Path to = retiredFile(reference, serial);
+    try {
+      if (Files.exists(to)) {
+        return true;
+      }
+      if (!Files.exists(from)) {
+        return false;
+      }
+      Files.createDirectories(
+          to.getParent(),
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+      return true;
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot retire the certificate key " + from + ": " + e, e);
+    }
+  }
+
+  private Path retiredFile(String reference, String serial) {
+    if (!serial.matches("[0-9a-f]{1,64}")) {
+      throw new IllegalArgumentException("not a serial number: " + serial);
+    }
+    return file(reference).resolveSibling("retired").resolve(serial + ".key");
   }
 
   private Path file(String reference) {

@@ -383,7 +383,12 @@ public final class FinalizeHandler {
         .thenCompose(
             v ->
                 update(
-                    c.id(), r -> FinalizeRecord.newBuilder(r).setState(FinalizeState.DONE).build()))
+                    c.id(),
+                    r ->
+                        FinalizeRecord.newBuilder(r)
+                            .setState(FinalizeState.DONE)
+                            .setSerialNumber(cert.serialNumber())
+                            .build()))
         .whenComplete(
             (v, e) -> {
               if (e != null) {

@@ -107,6 +107,16 @@ class FinalizeHandlerTest {
     }
 
     @Override
+    public Revocation revoke(
+        CaProfile profile,
+        String orderUrl,
+        String serial,
+        dev.renewal.events.RevocationReason reason,
+        Optional<KeyPair> certificateKey) {
+      throw new AssertionError("unexpected revocation");
+    }
+
+    @Override
     public synchronized IssuedCertificate download(CaProfile profile, String orderUrl) {
       calls.add("download");
       return new IssuedCertificate(

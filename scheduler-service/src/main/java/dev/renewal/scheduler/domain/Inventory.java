@@ -3,6 +3,7 @@ package dev.renewal.scheduler.domain;
 import dev.renewal.events.AttemptOutcome;
 import dev.renewal.events.CertificateCommand;
 import dev.renewal.events.CertificateIssued;
+import dev.renewal.events.CertificateRevoked;
 import dev.renewal.events.CommandAction;
 import dev.renewal.events.CurrentCertificate;
 import dev.renewal.events.DueReason;
@@ -12,6 +13,8 @@ import dev.renewal.events.RenewalDue;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalInfoObserved;
 import dev.renewal.events.RenewalRequested;
+import dev.renewal.events.RevocationReason;
+import dev.renewal.events.RevocationRecord;
 import dev.renewal.scheduler.domain.RenewalTime.Before;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -42,7 +45,7 @@ import java.util.function.Function;
  * certificate, unless it is unmanaged, not issued yet, being renewed (its latest attempt pending,
  * or for a CSR certificate a {@code RenewalDue} with no request since) or failing (its latest
  * attempt failed): then it is retried when, and where, {@link Retries} says, if the failure is
- * retryable.
+ * retryable. A current certificate revoked is due at once (REVOKED).
  */
 public final class Inventory {
   /** Attempts kept per certificate. */
@@ -223,6 +226,59 @@ public final class Inventory {
     ManagedCertificate s = copy(state, state.getCertificateName(), now);
     s.setRenewalInfo(info);
     return Optional.of(settle(s, now, rules));
+  }
+
+  /**
+   * A certificate of it was revoked (CertificateRevoked): recorded once per serial (the first
+   * confirmation's time stands); the current certificate revoked makes it due at once ({@link
+   * DueReason#REVOKED}), and {@code CESSATION_OF_OPERATION} unmanages it (as {@code renewal
+   * unmanage} at that time). Kept apart from the current certificate, so that a revocation read
+   * before its issuance still counts.
+   */
+  public static Optional<ManagedCertificate> revoked(
+      ManagedCertificate state, CertificateRevoked r, Instant now, Rules rules) {
+    ManagedCertificate s = copy(state, r.getCertificateName(), now);
+    List<RevocationRecord> revocations = new ArrayList<>(s.getRevocations());
+    Optional<RevocationRecord> known =
+        revocations.stream()
+            .filter(x -> x.getSerialNumber().equals(r.getSerialNumber()))
+            .findFirst();
+    if (known.isEmpty() || r.getOccurredAt().isBefore(known.get().getRevokedAt())) {
+      known.ifPresent(revocations::remove);
+      revocations.add(
+          RevocationRecord.newBuilder()
+              .setSerialNumber(r.getSerialNumber())
+              .setRequestId(r.getRequestId())
+              .setReason(r.getReason())
+              .setRevokedAt(r.getOccurredAt())
+              .build());
+      revocations.sort(
+          Comparator.comparing(RevocationRecord::getRevokedAt)
+              .thenComparing(RevocationRecord::getSerialNumber));
+      if (revocations.size() > HISTORY) {
+        revocations =
+            new ArrayList<>(revocations.subList(revocations.size() - HISTORY, revocations.size()));
+      }
+      s.setRevocations(revocations);
+    }
+    if (r.getReason() == RevocationReason.CESSATION_OF_OPERATION
+        && (s.getManagedChangedAt() == null
+            || !r.getOccurredAt().isBefore(s.getManagedChangedAt()))) {
+      s.setManaged(false);
+      s.setManagedChangedAt(r.getOccurredAt());
+    }
+    return Optional.of(settle(s, now, rules));
+  }
+
+  /** The revocation of the current certificate, if it was revoked. */
+  public static Optional<RevocationRecord> currentRevocation(ManagedCertificate s) {
+    CurrentCertificate current = s.getCurrent();
+    if (current == null) {
+      return Optional.empty();
+    }
+    return s.getRevocations().stream()
+        .filter(x -> x.getSerialNumber().equals(current.getSerialNumber()))
+        .findFirst();
   }
 
   /**
@@ -415,18 +471,26 @@ public final class Inventory {
     if (!s.getManaged() || spec == null || renewing(s)) {
       return Optional.empty();
     }
+    Optional<RevocationRecord> revoked = currentRevocation(s);
     if (failing(s)) {
+      // A revoked certificate is no longer usable: its retries are as urgent as at its expiry.
       return Retries.next(
               s.getCertificateName(),
               s.getAttempts(),
               spec.getCaProfile(),
               current == null ? null : current.getNotBefore(),
-              current == null ? null : current.getNotAfter(),
+              current == null
+                  ? null
+                  : revoked.map(RevocationRecord::getRevokedAt).orElse(current.getNotAfter()),
               rules::policy)
           .map(r -> new Next(r.at(), r.reason(), r.caProfile()));
     }
     if (current == null) {
       return Optional.empty();
+    }
+    if (revoked.isPresent()) {
+      return Optional.of(
+          new Next(revoked.get().getRevokedAt(), DueReason.REVOKED, spec.getCaProfile()));
     }
     Optional<RenewalWindows.Due> window =
         RenewalWindows.due(s.getCertificateName(), current, s.getRenewalInfo());

@@ -1,11 +1,14 @@
 package dev.renewal.scheduler.topology;
 
 import dev.renewal.events.CommandAction;
+import dev.renewal.events.CurrentCertificate;
 import dev.renewal.events.DueReason;
 import dev.renewal.events.ManagedCertificate;
 import dev.renewal.events.RenewalAttempt;
 import dev.renewal.events.RenewalDue;
 import dev.renewal.events.RenewalRequested;
+import dev.renewal.events.RevocationReason;
+import dev.renewal.events.RevocationRequested;
 import dev.renewal.events.SchedulerInput;
 import dev.renewal.scheduler.domain.Inventory;
 import dev.renewal.scheduler.domain.Retries;
@@ -128,6 +131,7 @@ final class Scheduler implements Processor<String, SchedulerInput, String, Speci
       next = Inventory.requested(state, in.getRequested(), now, rules);
     } else if (in.getIssued() != null) {
       next = Inventory.issued(state, in.getIssued(), now, rules);
+      next.ifPresent(n -> revokeSuperseded(name, state, n, nowMs));
     } else if (in.getFailed() != null) {
       next = Inventory.failed(state, in.getFailed(), now, rules);
     } else if (in.getCommand() != null && in.getCommand().getAction() == CommandAction.UNMANAGE) {
@@ -135,6 +139,8 @@ final class Scheduler implements Processor<String, SchedulerInput, String, Speci
       if (state == null) {
         LOGGER.warn("unmanage of a name not in the inventory yet: name={}", name);
       }
+    } else if (in.getRevoked() != null) {
+      next = Inventory.revoked(state, in.getRevoked(), now, rules);
     } else if (in.getRenewalInfo() != null) {
       next = Inventory.renewalInfo(state, in.getRenewalInfo(), now, rules);
     } else if (in.getCommand() != null && in.getCommand().getAction() == CommandAction.RENEW) {
@@ -145,7 +151,51 @@ final class Scheduler implements Processor<String, SchedulerInput, String, Speci
     }
     if (next.isPresent() && changed(state, next.get())) {
       save(name, next.get(), nowMs);
+      if (in.getRevoked() != null) {
+        metrics.revoked(in.getRevoked().getReason());
+      }
     }
+  }
+
+  /**
+   * The certificate {@code before} held was superseded by a renewal's ({@code after}'s current):
+   * with {@code ca.<its profile>.revoke.superseded}, its revocation (reason SUPERSEDED) is asked
+   * for, in the same transaction as the new state, so once.
+   */
+  private void revokeSuperseded(
+      String name, ManagedCertificate before, ManagedCertificate after, long nowMs) {
+    CurrentCertificate old = before == null ? null : before.getCurrent();
+    CurrentCertificate now = after.getCurrent();
+    if (old == null
+        || now == null
+        || old.getSerialNumber().equals(now.getSerialNumber())
+        || Inventory.currentRevocation(before).isPresent()) {
+      return;
+    }
+    String profile =
+        old.getCaProfile() != null
+            ? old.getCaProfile()
+            : after.getRequest() == null ? null : after.getRequest().getCaProfile();
+    if (profile == null || !rules.policy(profile).revokeSuperseded()) {
+      return;
+    }
+    RevocationRequested revoke =
+        RevocationRequested.newBuilder()
+            .setEventId(UUID.randomUUID().toString())
+            .setOccurredAt(Instant.ofEpochMilli(nowMs))
+            .setRequestId(old.getRequestId())
+            .setCertificateName(name)
+            .setSerialNumber(old.getSerialNumber())
+            .setReason(RevocationReason.SUPERSEDED)
+            .setRequestedBy("scheduler-service")
+            .build();
+    context.forward(new Record<>(old.getRequestId(), revoke, nowMs));
+    LOGGER.info(
+        "revocation of a superseded certificate asked: name={} serial={} by serial={} profile={}",
+        name,
+        old.getSerialNumber(),
+        now.getSerialNumber(),
+        profile);
   }
 
   /** A duplicate or an older fact changes nothing but the time of the fold: not worth a record. */

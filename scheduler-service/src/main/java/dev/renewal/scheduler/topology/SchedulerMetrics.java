@@ -60,6 +60,11 @@ public final class SchedulerMetrics {
     metrics.count("renewals.due", "reason", reason.name().toLowerCase(Locale.ROOT));
   }
 
+  /** A revocation of a managed certificate, folded into the inventory. */
+  void revoked(dev.renewal.events.RevocationReason reason) {
+    metrics.count("certificates.revoked", "reason", reason.name().toLowerCase(Locale.ROOT));
+  }
+
   /** A task schedules {@code delta} more certificates (fewer when negative). */
   void scheduled(int delta) {
     scheduled.addAndGet(delta);
@@ -93,6 +98,7 @@ public final class SchedulerMetrics {
                         s.getManaged()
                                 && s.getCurrent() != null
                                 && s.getCurrent().getNotAfter().isAfter(clock.instant())
+                                && Inventory.currentRevocation(s).isEmpty()
                             ? 1
                             : 0)));
   }

@@ -2,10 +2,12 @@ package dev.renewal.scheduler.topology;
 
 import dev.renewal.events.CertificateCommand;
 import dev.renewal.events.CertificateIssued;
+import dev.renewal.events.CertificateRevoked;
 import dev.renewal.events.ManagedCertificate;
 import dev.renewal.events.RenewalDue;
 import dev.renewal.events.RenewalInfoObserved;
 import dev.renewal.events.RenewalRequested;
+import dev.renewal.events.RevocationRequested;
 import dev.renewal.events.SchedulerInput;
 import dev.renewal.scheduler.domain.Inventory;
 import dev.renewal.serde.AvroSerdes;
@@ -27,12 +29,14 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * scheduler-service's Streams application: {@code renewal.requested}, {@code certificate.issued},
- * {@code renewal.failed} (keyed by request id), {@code certificate.commands} and {@code
- * certificate.renewal-info} (keyed by name) merged, re-keyed by certificate name through one
- * repartition topic, into the {@link Scheduler}, whose outputs go to {@code certificate.inventory},
- * {@code certificate.due} and, for the renewals it starts, {@code renewal.requested}. The golden
- * file {@code scheduler-topology.txt} (test resources) holds its description: a change of it is a
- * change of the application's internal topics and stores, which a rolling upgrade must handle.
+ * {@code renewal.failed}, {@code certificate.revoked} (keyed by request id), {@code
+ * certificate.commands} and {@code certificate.renewal-info} (keyed by name) merged, re-keyed by
+ * certificate name through one repartition topic, into the {@link Scheduler}, whose outputs go to
+ * {@code certificate.inventory}, {@code certificate.due}, for the renewals it starts, {@code
+ * renewal.requested}, and for the certificates they supersede (where the profile says so) {@code
+ * certificate.revocation.requested}. The golden file {@code scheduler-topology.txt} (test
+ * resources) holds its description: a change of it is a change of the application's internal topics
+ * and stores, which a rolling upgrade must handle.
  */
 public final class SchedulerTopology {
   /** The inventory's store, keyed by certificate name. */
@@ -101,12 +105,23 @@ public final class SchedulerTopology {
             "renewal-infos",
             "renewal-info-by-name");
 
+    KStream<String, SchedulerInput> revoked =
+        byName(
+            builder,
+            topics.certificateRevoked,
+            "certificate-revoked",
+            CertificateRevoked::getCertificateName,
+            v -> SchedulerInput.newBuilder().setRevoked(v).build(),
+            "revocations",
+            "revoked-by-name");
+
     KStream<String, SpecificRecord> out =
         requested
             .merge(issued, Named.as("merge-issued"))
             .merge(failed, Named.as("merge-failed"))
             .merge(commands, Named.as("merge-commands"))
             .merge(renewalInfo, Named.as("merge-renewal-info"))
+            .merge(revoked, Named.as("merge-revoked"))
             .repartition(
                 Repartitioned.with(Serdes.String(), serdes.value(SchedulerInput.class))
                     .withName("by-name"))
@@ -123,7 +138,14 @@ public final class SchedulerTopology {
             (k, v) -> v instanceof RenewalDue, route(topics.due, RenewalDue.class, "as-due", "due"))
         .branch(
             (k, v) -> v instanceof RenewalRequested,
-            route(topics.renewalRequested, RenewalRequested.class, "as-request", "request"));
+            route(topics.renewalRequested, RenewalRequested.class, "as-request", "request"))
+        .branch(
+            (k, v) -> v instanceof RevocationRequested,
+            route(
+                topics.revocationRequested,
+                RevocationRequested.class,
+                "as-revocation",
+                "revocation"));
     return builder.build();
   }
 

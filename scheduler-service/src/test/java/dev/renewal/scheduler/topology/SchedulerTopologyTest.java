@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.renewal.contract.SampleEvents;
 import dev.renewal.events.CertificateCommand;
 import dev.renewal.events.CertificateIssued;
+import dev.renewal.events.CertificateRevoked;
 import dev.renewal.events.CommandAction;
 import dev.renewal.events.DueReason;
 import dev.renewal.events.ManagedCertificate;
@@ -12,6 +13,8 @@ import dev.renewal.events.RenewalDue;
 import dev.renewal.events.RenewalFailed;
 import dev.renewal.events.RenewalInfoObserved;
 import dev.renewal.events.RenewalRequested;
+import dev.renewal.events.RevocationReason;
+import dev.renewal.events.RevocationRequested;
 import dev.renewal.metrics.ServiceMetrics;
 import dev.renewal.registry.InMemorySchemaRegistryClient;
 import dev.renewal.scheduler.domain.Inventory;
@@ -52,6 +55,8 @@ class SchedulerTopologyTest {
   private TestInputTopic<String, CertificateCommand> commands;
   private TestInputTopic<String, RenewalFailed> failures;
   private TestInputTopic<String, RenewalInfoObserved> renewalInfo;
+  private TestInputTopic<String, CertificateRevoked> revocations;
+  private TestOutputTopic<String, RevocationRequested> revocationsAsked;
   private Inventory.Rules rules = Inventory.Rules.DEFAULT;
   private TestOutputTopic<String, ManagedCertificate> inventory;
   private TestOutputTopic<String, RenewalDue> due;
@@ -100,6 +105,8 @@ class SchedulerTopologyTest {
     commands = TopologyTestKit.input(driver, topics.commands);
     failures = TopologyTestKit.input(driver, topics.renewalFailed);
     renewalInfo = TopologyTestKit.input(driver, topics.renewalInfo);
+    revocations = TopologyTestKit.input(driver, topics.certificateRevoked);
+    revocationsAsked = TopologyTestKit.output(driver, topics.revocationRequested);
     inventory = TopologyTestKit.output(driver, topics.inventory);
     due = TopologyTestKit.output(driver, topics.due);
     renewals = TopologyTestKit.output(driver, topics.renewalRequested);
@@ -211,6 +218,124 @@ class SchedulerTopologyTest {
     read();
     assertThat(dueSeen).hasSize(2);
     assertThat(dueSeen.get(1).getReplacesSerial()).isEqualTo("0b");
+  }
+
+  private static CertificateRevoked revocation(
+      CertificateIssued c, RevocationReason reason, Instant at) {
+    return CertificateRevoked.newBuilder()
+        .setEventId("v-" + c.getSerialNumber() + "-" + at.toEpochMilli())
+        .setOccurredAt(at)
+        .setRequestId(c.getRequestId())
+        .setCertificateName(c.getCertificateName())
+        .setSerialNumber(c.getSerialNumber())
+        .setReason(reason)
+        .setCaProfile("pebble")
+        .setRevocationEventId("rr-" + c.getSerialNumber())
+        .build();
+  }
+
+  @Test
+  void aRevokedCurrentCertificateIsRenewedAtOnceAndOnceThoughConfirmedTwice() {
+    RenewalRequested r = request("shop", "r1", START);
+    requests.pipeInput(r.getRequestId(), r);
+    CertificateIssued first = issue(r, "0a", START);
+    issued.pipeInput(r.getRequestId(), first);
+    advance(Duration.ofSeconds(5));
+    revocations.pipeInput(
+        r.getRequestId(), revocation(first, RevocationReason.KEY_COMPROMISE, now));
+    ManagedCertificate s = latestInventory().get("shop");
+    assertThat(s.getNextRenewalReason()).isEqualTo(DueReason.REVOKED);
+    assertThat(s.getNextRenewalAt()).isEqualTo(now);
+    assertThat(Inventory.currentRevocation(s).orElseThrow().getReason())
+        .isEqualTo(RevocationReason.KEY_COMPROMISE);
+    assertThat(sample("renewal_certificate_ready{name=\"shop\",service=\"scheduler-service\"}"))
+        .isEqualTo(0.0);
+    // the CA's alreadyRevoked answer to the same revocation asked again: nothing new
+    revocations.pipeInput(
+        r.getRequestId(), revocation(first, RevocationReason.KEY_COMPROMISE, now.plusMillis(300)));
+    advance(Duration.ofSeconds(1));
+    read();
+    assertThat(dueSeen)
+        .singleElement()
+        .satisfies(
+            d -> {
+              assertThat(d.getReason()).isEqualTo(DueReason.REVOKED);
+              assertThat(d.getReplacesSerial()).isEqualTo("0a");
+            });
+    assertThat(renewalsSeen).hasSize(1);
+    assertThat(renewalsSeen.get(0).getRenews()).isEqualTo("0a");
+    assertThat(
+            sample(
+                "renewal_certificates_revoked_total{reason=\"key_compromise\",service=\"scheduler-service\"}"))
+        .isEqualTo(1.0);
+
+    // renewed: the new certificate is not revoked, and is due by its lifetime again
+    RenewalRequested renewal = renewalsSeen.get(0);
+    requests.pipeInput(renewal.getRequestId(), renewal);
+    issued.pipeInput(renewal.getRequestId(), issue(renewal, "0b", now));
+    ManagedCertificate renewed = latestInventory().get("shop");
+    assertThat(Inventory.currentRevocation(renewed)).isEmpty();
+    assertThat(renewed.getNextRenewalReason()).isEqualTo(DueReason.LIFETIME);
+    assertThat(renewed.getRevocations()).extracting(x -> x.getSerialNumber()).containsExactly("0a");
+  }
+
+  @Test
+  void aRevocationReadBeforeItsIssuanceStillCountsAndCessationUnmanages() {
+    RenewalRequested r = request("shop", "r1", START);
+    requests.pipeInput(r.getRequestId(), r);
+    CertificateIssued first = issue(r, "0a", START);
+    // out of order, as when the topics are read again from the start
+    revocations.pipeInput(
+        r.getRequestId(), revocation(first, RevocationReason.UNSPECIFIED, START.plusSeconds(1)));
+    issued.pipeInput(r.getRequestId(), first);
+    assertThat(latestInventory().get("shop").getNextRenewalReason()).isEqualTo(DueReason.REVOKED);
+
+    RenewalRequested other = request("blog", "r2", START);
+    requests.pipeInput(other.getRequestId(), other);
+    CertificateIssued blog = issue(other, "0c", START);
+    issued.pipeInput(other.getRequestId(), blog);
+    revocations.pipeInput(
+        other.getRequestId(),
+        revocation(blog, RevocationReason.CESSATION_OF_OPERATION, START.plusSeconds(2)));
+    ManagedCertificate ceased = latestInventory().get("blog");
+    assertThat(ceased.getManaged()).isFalse();
+    assertThat(ceased.getNextRenewalAt()).isNull();
+    advance(Duration.ofSeconds(90));
+    read();
+    assertThat(dueSeen).extracting(RenewalDue::getCertificateName).doesNotContain("blog");
+  }
+
+  @Test
+  void withRevokeSupersededTheCertificateARenewalReplacedIsRevokedOnce() {
+    driver.close();
+    rules = p -> RenewalPolicy.DEFAULT.withRevokeSuperseded(p.equals("pebble"));
+    open(START);
+    RenewalRequested r = request("shop", "r1", START);
+    requests.pipeInput(r.getRequestId(), r);
+    issued.pipeInput(r.getRequestId(), issue(r, "0a", START));
+    assertThat(revocationsAsked.readValuesToList()).as("nothing superseded yet").isEmpty();
+    advance(Duration.ofSeconds(31));
+    read();
+    RenewalRequested renewal = renewalsSeen.get(0);
+    requests.pipeInput(renewal.getRequestId(), renewal);
+    CertificateIssued second = issue(renewal, "0b", now);
+    issued.pipeInput(renewal.getRequestId(), second);
+    issued.pipeInput(renewal.getRequestId(), second); // announced twice (at least once)
+    List<org.apache.kafka.streams.test.TestRecord<String, RevocationRequested>> asked =
+        revocationsAsked.readRecordsToList();
+    assertThat(asked).hasSize(1);
+    assertThat(asked.get(0).key()).as("keyed by the request that issued it").isEqualTo("r1");
+    RevocationRequested v = asked.get(0).value();
+    assertThat(v.getSerialNumber()).isEqualTo("0a");
+    assertThat(v.getCertificateName()).isEqualTo("shop");
+    assertThat(v.getReason()).isEqualTo(RevocationReason.SUPERSEDED);
+    assertThat(v.getRequestedBy()).isEqualTo("scheduler-service");
+    // its confirmation is folded, and the current certificate is not touched
+    revocations.pipeInput(
+        "r1", revocation(issue(r, "0a", START), RevocationReason.SUPERSEDED, now));
+    ManagedCertificate s = latestInventory().get("shop");
+    assertThat(s.getNextRenewalReason()).isEqualTo(DueReason.LIFETIME);
+    assertThat(s.getRevocations()).extracting(x -> x.getSerialNumber()).containsExactly("0a");
   }
 
   private static RenewalFailed failure(RenewalRequested r, Instant at, String problemType) {
