@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
     description = {
       "Lists the managed certificates (certificate.inventory, kept by scheduler-service): name,"
           + " DNS names, CA profile, serial, when it expires, when it is renewed next and why,"
-          + " the last attempt's outcome."
+          + " the last attempt's outcome; REVOKED for a current certificate revoked."
     })
 final class CertificatesCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -169,12 +169,20 @@ final class CertificatesCommand implements Callable<Integer> {
           names,
           issuedBy(c),
           c.getCurrent() == null ? "-" : abbreviate(c.getCurrent().getSerialNumber()),
-          c.getCurrent() == null
-              ? "-"
-              : "in " + human(Duration.between(now, c.getCurrent().getNotAfter())),
+          expires(c, now),
           next(c, now),
           lastOutcome(c));
     }
+  }
+
+  /** In how long the current certificate expires, or that it was revoked. */
+  static String expires(ManagedCertificate c, Instant now) {
+    if (c.getCurrent() == null) {
+      return "-";
+    }
+    return Inventory.currentRevocation(c)
+        .map(r -> "REVOKED (" + RevokeCommand.name(r.getReason()) + ")")
+        .orElse("in " + human(Duration.between(now, c.getCurrent().getNotAfter())));
   }
 
   /** The profile that issued the current certificate, else the request's. */
@@ -225,6 +233,13 @@ final class CertificatesCommand implements Callable<Integer> {
         o.put("notAfter", c.getCurrent().getNotAfter().toString());
         o.put("issuer", c.getCurrent().getIssuer());
         o.put("issuedBy", issuedBy(c));
+        Inventory.currentRevocation(c)
+            .ifPresent(
+                r -> {
+                  ObjectNode v = o.putObject("revoked");
+                  v.put("reason", RevokeCommand.name(r.getReason()));
+                  v.put("at", r.getRevokedAt().toString());
+                });
       }
       if (c.getNextRenewalAt() != null) {
         o.put("nextRenewalAt", c.getNextRenewalAt().toString());

@@ -46,7 +46,10 @@ final class EventLog {
             topics.authorizationObserved,
             topics.authorizationReconciled,
             topics.certificateIssued,
-            topics.renewalFailed);
+            topics.renewalFailed,
+            topics.revocationRequested,
+            topics.certificateRevoked,
+            topics.revocationFailed);
     TopicReader reader = new TopicReader(kafka);
     List<Entry> entries = new ArrayList<>();
     // CertificateIssued is announced at least once (docs/design.md, "Delivery semantics"): the

@@ -179,6 +179,29 @@ final class Progress {
           + ", valid until "
           + c.getNotAfter();
     }
+    if (v instanceof dev.renewal.events.RevocationRequested r) {
+      return "revocation asked   serial "
+          + r.getSerialNumber()
+          + ", reason "
+          + RevokeCommand.name(r.getReason())
+          + (r.getRequestedBy().isEmpty() ? "" : ", by " + r.getRequestedBy());
+    }
+    if (v instanceof dev.renewal.events.CertificateRevoked r) {
+      return "certificate REVOKED serial "
+          + r.getSerialNumber()
+          + ", reason "
+          + RevokeCommand.name(r.getReason())
+          + (r.getAlreadyRevoked() ? " (the CA: revoked already)" : "")
+          + (r.getKeyRetired() ? "; its key retired" : "");
+    }
+    if (v instanceof dev.renewal.events.RevocationFailed f) {
+      return "revocation FAILED  serial "
+          + f.getSerialNumber()
+          + ": "
+          + f.getProblem().getType()
+          + " "
+          + f.getProblem().getDetail();
+    }
     if (v instanceof RenewalFailed f) {
       return "renewal FAILED     at "
           + f.getStage()

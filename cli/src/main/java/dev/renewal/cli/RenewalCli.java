@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
       CertificatesCommand.class,
       CertificateCommands.Renew.class,
       CertificateCommands.Unmanage.class,
+      RevokeCommand.class,
       AccountCommand.class,
       ReplayCommand.class,
       DlqCommand.class,

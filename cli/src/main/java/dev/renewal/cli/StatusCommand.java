@@ -138,7 +138,25 @@ final class StatusCommand implements Callable<Integer> {
                 .reduce((a, b) -> b)
                 .map(Object.class::cast);
     if (last.isPresent() && last.get() instanceof CertificateIssued c) {
-      return "issued, serial " + c.getSerialNumber() + ", valid until " + c.getNotAfter();
+      Optional<dev.renewal.events.CertificateRevoked> revoked =
+          timeline.stream()
+              .map(EventLog.Entry::event)
+              .filter(
+                  e ->
+                      e instanceof dev.renewal.events.CertificateRevoked r
+                          && r.getSerialNumber().equals(c.getSerialNumber()))
+              .map(dev.renewal.events.CertificateRevoked.class::cast)
+              .findFirst();
+      return "issued, serial "
+          + c.getSerialNumber()
+          + revoked
+              .map(
+                  r ->
+                      ", REVOKED ("
+                          + RevokeCommand.name(r.getReason())
+                          + ") at "
+                          + r.getOccurredAt())
+              .orElse(", valid until " + c.getNotAfter());
     }
     if (last.isPresent() && last.get() instanceof RenewalFailed f) {
       return "failed at "

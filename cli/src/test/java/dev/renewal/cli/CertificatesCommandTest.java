@@ -87,4 +87,22 @@ class CertificatesCommandTest {
     assertThat(CertificatesCommand.next(failing, NOW))
         .isEqualTo("failing, not retried: renewal renew shop to try again");
   }
+
+  @Test
+  void aRevokedCurrentCertificateShowsRevokedWhereItsExpiryWas() {
+    assertThat(CertificatesCommand.expires(certificate().build(), NOW)).isEqualTo("in 30d 0h");
+    ManagedCertificate revoked =
+        certificate()
+            .setRevocations(
+                List.of(
+                    dev.renewal.events.RevocationRecord.newBuilder()
+                        .setSerialNumber("0a")
+                        .setRequestId("r1")
+                        .setReason(dev.renewal.events.RevocationReason.CESSATION_OF_OPERATION)
+                        .setRevokedAt(NOW)
+                        .build()))
+            .build();
+    assertThat(CertificatesCommand.expires(revoked, NOW))
+        .isEqualTo("REVOKED (cessationOfOperation)");
+  }
 }

@@ -350,6 +350,137 @@ class SchedulerServiceIT {
     System.out.print(shown[1]);
   }
 
+  /**
+   * Revocation end to end, against Pebble: {@code renewal revoke NAME --reason keyCompromise};
+   * Pebble reports the certificate revoked with reason 1; the same command again (by serial)
+   * revokes nothing more and reports success; the managed certificate is renewed at once, with a
+   * new key; an unknown name or reason publishes nothing; a revocation from another client naming a
+   * certificate the pipeline did not issue is answered RevocationFailed.
+   */
+  @Test
+  void aCertificateRevokedByNameIsRevokedOnceAtTheCaAndRenewedAtOnceWithANewKey() throws Exception {
+    PebbleServer ca = fx.pebble("short");
+    Map<String, String> s = services(fx.settings(ca.directoryUrl(), ca.trustPem()));
+    startAllInProcess(s);
+    Path config = properties(s, "revoke.properties");
+    TopicReader reader = new TopicReader(fx.stack().clientProps());
+    String id = UUID.randomUUID().toString();
+    fx.keep(dev.renewal.topics.Publisher.create(fx.stack().clientProps(), "it"))
+        .send(
+            fx.topics().renewalRequested,
+            id,
+            dev.renewal.events.RenewalRequested.newBuilder(
+                    StackFixture.request(id, ChallengeType.HTTP_01, "pebble", "revoked.example"))
+                .setRenewBefore("1s")
+                .build())
+        .get();
+    String name = "c-" + id.substring(0, 8);
+    CertificateIssued first = awaitIssued(reader, name, 1, Duration.ofSeconds(60)).get(0);
+    assertThat(ca.certificateStatus(first.getSerialNumber()).orElseThrow())
+        .contains("\"Status\": \"Valid\"");
+
+    // Bad input: one line, exit 2, nothing published.
+    String[] unknown = cli("revoke", "no-such-name", "--config", config.toString());
+    assertThat(unknown[0]).isEqualTo("2");
+    assertThat(unknown[2].strip())
+        .isEqualTo(
+            "renewal revoke: no certificate issued for the name 'no-such-name' (renewal"
+                + " certificates lists them) (--help for usage)");
+    String[] badReason =
+        cli("revoke", name, "--reason", "caCompromise", "--config", config.toString());
+    assertThat(badReason[0]).isEqualTo("2");
+    assertThat(badReason[2]).contains("--reason: 'caCompromise' is not one of unspecified");
+    assertThat(reader.readAll(fx.topics().revocationRequested, Duration.ofSeconds(5))).isEmpty();
+
+    String[] revoked =
+        cli("revoke", name, "--reason", "keyCompromise", "--config", config.toString());
+    assertThat(revoked[0]).as(revoked[1] + revoked[2]).isEqualTo("0");
+    assertThat(revoked[1])
+        .contains(
+            "revoked: " + name + " serial " + first.getSerialNumber() + ", reason keyCompromise")
+        .contains("its key is retired")
+        .doesNotContain("revoked already");
+    String status = ca.certificateStatus(first.getSerialNumber()).orElseThrow();
+    assertThat(status).contains("\"Status\": \"Revoked\"").contains("\"Reason\": 1");
+
+    String[] timeline = cli("status", id, "--config", config.toString());
+    assertThat(timeline[1])
+        .contains("revocation asked   serial " + first.getSerialNumber() + ", reason keyCompromise")
+        .contains("certificate REVOKED serial " + first.getSerialNumber())
+        .contains("now: issued, serial " + first.getSerialNumber() + ", REVOKED (keyCompromise)");
+
+    // Again, by serial: nothing more is revoked, and it is success.
+    String[] again =
+        cli(
+            "revoke",
+            "--serial",
+            first.getSerialNumber().toUpperCase(java.util.Locale.ROOT),
+            "--reason",
+            "keyCompromise",
+            "--config",
+            config.toString());
+    assertThat(again[0]).as(again[1] + again[2]).isEqualTo("0");
+    assertThat(again[1]).contains("(the CA says it was revoked already)");
+    List<dev.renewal.events.CertificateRevoked> confirmations =
+        reader.readAll(fx.topics().certificateRevoked, Duration.ofSeconds(10)).stream()
+            .map(ConsumerRecord::value)
+            .filter(r -> r.getSerialNumber().equals(first.getSerialNumber()))
+            .toList();
+    assertThat(confirmations)
+        .extracting(dev.renewal.events.CertificateRevoked::getAlreadyRevoked)
+        .containsExactly(false, true);
+    assertThat(confirmations.get(0).getSignedWithCertificateKey()).isTrue();
+
+    // Renewed at once (its lifetime rule would wait 39 s), with a new key.
+    List<CertificateIssued> two = awaitIssued(reader, name, 2, Duration.ofSeconds(30));
+    assertThat(two.stream().map(CertificateIssued::getSerialNumber).distinct()).hasSize(2);
+    CertificateIssued renewal =
+        two.stream()
+            .filter(c -> !c.getSerialNumber().equals(first.getSerialNumber()))
+            .findFirst()
+            .orElseThrow();
+    assertThat(Duration.between(first.getNotBefore(), renewal.getOccurredAt()))
+        .isLessThan(Duration.ofSeconds(35));
+    assertThat(dueFor(reader, name)).extracting(RenewalDue::getReason).contains(DueReason.REVOKED);
+    assertThat(publicKey(renewal)).isNotEqualTo(publicKey(first));
+
+    // From another client, a certificate the pipeline did not issue: refused, with the reason.
+    String foreign = UUID.randomUUID().toString();
+    fx.keep(dev.renewal.topics.Publisher.create(fx.stack().clientProps(), "other-client"))
+        .send(
+            fx.topics().revocationRequested,
+            foreign,
+            dev.renewal.events.RevocationRequested.newBuilder()
+                .setEventId("foreign-1")
+                .setOccurredAt(java.time.Instant.now())
+                .setRequestId(foreign)
+                .setCertificateName("not-ours")
+                .setSerialNumber("abcdef")
+                .setReason(dev.renewal.events.RevocationReason.UNSPECIFIED)
+                .build())
+        .get();
+    dev.renewal.events.RevocationFailed refused =
+        reader
+            .await(
+                fx.topics().revocationFailed,
+                r -> r.value() != null && "foreign-1".equals(r.value().getRevocationEventId()),
+                1,
+                Duration.ofSeconds(30))
+            .get(0)
+            .value();
+    assertThat(refused.getProblem().getType()).isEqualTo("urn:renewal:problem:unknown-certificate");
+    System.out.print(revoked[1] + again[1]);
+  }
+
+  private static String publicKey(CertificateIssued c) throws Exception {
+    X509Certificate leaf =
+        (X509Certificate)
+            CertificateFactory.getInstance("X.509")
+                .generateCertificate(
+                    new ByteArrayInputStream(c.getChainPem().getBytes(StandardCharsets.US_ASCII)));
+    return java.util.HexFormat.of().formatHex(leaf.getPublicKey().getEncoded());
+  }
+
   /** Runs a `renewal` command in this JVM: exit code, output, errors. */
   private static String[] cli(String... args) {
     java.io.StringWriter out = new java.io.StringWriter();

@@ -56,4 +56,33 @@ class StatusCommandTest {
     assertThat(StatusCommand.now(List.of(at(1, issued(1)), at(5, failed(2, Stage.ORDER)))))
         .startsWith("failed at ORDER");
   }
+
+  @Test
+  void aRevokedCertificateSaysSoWithItsReasonInsteadOfItsExpiry() {
+    CertificateIssued c = issued(1);
+    dev.renewal.events.CertificateRevoked revoked =
+        dev.renewal.events.CertificateRevoked.newBuilder()
+            .setEventId("v")
+            .setOccurredAt(Instant.EPOCH.plusSeconds(9))
+            .setRequestId(c.getRequestId())
+            .setCertificateName(c.getCertificateName())
+            .setSerialNumber(c.getSerialNumber())
+            .setReason(dev.renewal.events.RevocationReason.KEY_COMPROMISE)
+            .setCaProfile("pebble")
+            .setRevocationEventId("rv")
+            .setKeyRetired(true)
+            .build();
+    assertThat(StatusCommand.now(List.of(at(1, request(1)), at(2, c), at(9, revoked))))
+        .isEqualTo(
+            "issued, serial "
+                + c.getSerialNumber()
+                + ", REVOKED (keyCompromise) at 1970-01-01T00:00:09Z");
+    assertThat(Progress.describe(revoked))
+        .isEqualTo(
+            "certificate REVOKED serial "
+                + c.getSerialNumber()
+                + ", reason keyCompromise; its key retired");
+    assertThat(StatusCommand.now(List.of(at(1, request(1)), at(2, c))))
+        .startsWith("issued, serial " + c.getSerialNumber() + ", valid until");
+  }
 }

@@ -182,15 +182,23 @@ public final class Acme4jFinalizeGateway implements FinalizeGateway {
       CaProfile profile,
       String orderUrl,
       String serial,
+      Optional<String> leafPem,
       RevocationReason reason,
       Optional<KeyPair> certificateKey) {
     try {
       Login login = accounts.existingLogin(profile, sessions.session(profile));
-      Order order = login.bindOrder(CaCallFailure.url(orderUrl));
-      Statuses.fetch(order);
-      Certificate certificate = order.getCertificate();
-      certificate.download();
-      X509Certificate leaf = certificate.getCertificate();
+      X509Certificate leaf;
+      if (leafPem.isPresent()) {
+        leaf = parse(leafPem.get());
+      } else {
+        // Recorded before the leaf was: the CA's copy (some CAs, Pebble among them, stop serving
+        // a certificate once it is revoked; then the revocation fails and says so).
+        Order order = login.bindOrder(CaCallFailure.url(orderUrl));
+        Statuses.fetch(order);
+        Certificate certificate = order.getCertificate();
+        certificate.download();
+        leaf = certificate.getCertificate();
+      }
       if (!leaf.getSerialNumber().toString(16).equals(serial)) {
         return Revocation.NOT_THIS_CERTIFICATE;
       }
@@ -212,6 +220,18 @@ public final class Acme4jFinalizeGateway implements FinalizeGateway {
   }
 
   static final String ALREADY_REVOKED = "urn:ietf:params:acme:error:alreadyRevoked";
+
+  private static X509Certificate parse(String pem) {
+    try {
+      return (X509Certificate)
+          java.security.cert.CertificateFactory.getInstance("X.509")
+              .generateCertificate(
+                  new java.io.ByteArrayInputStream(
+                      pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+    } catch (java.security.cert.CertificateException e) {
+      throw new IllegalStateException("the recorded certificate cannot be read: " + e, e);
+    }
+  }
 
   /** The RFC 5280 reason code of {@code reason} (never UNKNOWN: the handler refuses it). */
   static org.shredzone.acme4j.RevocationReason code(RevocationReason reason) {

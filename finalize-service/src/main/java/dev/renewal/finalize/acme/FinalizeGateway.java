@@ -31,14 +31,15 @@ public interface FinalizeGateway {
   }
 
   /**
-   * Revokes the certificate of the valid order {@code orderUrl} if its serial is {@code serial}
-   * (section 7.6): signed by the profile's account, or with {@code certificateKey} when given (the
-   * certificate's own key, a JWK-signed request).
+   * Revokes certificate {@code leafPem} (section 7.6), or when none is given the certificate of the
+   * valid order {@code orderUrl} if its serial is {@code serial}: signed by the profile's account,
+   * or with {@code certificateKey} when given (the certificate's own key, a JWK-signed request).
    */
   Revocation revoke(
       CaProfile profile,
       String orderUrl,
       String serial,
+      Optional<String> leafPem,
       RevocationReason reason,
       Optional<KeyPair> certificateKey);
 }

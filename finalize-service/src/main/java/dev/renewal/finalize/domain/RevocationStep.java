@@ -38,10 +38,15 @@ public final class RevocationStep {
   public record Refuse(Problem problem, Optional<String> caProfile) implements Action {}
 
   /**
-   * Revoke the certificate of {@code orderUrl}, through {@code caProfile}, signed with the key of
-   * {@code certificateKeyRef} when present, else with the account.
+   * Revoke the certificate {@code leafPem} recorded at its issuance (else the one the CA serves for
+   * {@code orderUrl}, if its serial is the one named), through {@code caProfile}, signed with the
+   * key of {@code certificateKeyRef} when present, else with the account.
    */
-  public record Revoke(String caProfile, String orderUrl, Optional<String> certificateKeyRef)
+  public record Revoke(
+      String caProfile,
+      String orderUrl,
+      Optional<String> leafPem,
+      Optional<String> certificateKeyRef)
       implements Action {}
 
   /**
@@ -76,7 +81,7 @@ public final class RevocationStep {
         request.getReason() == RevocationReason.KEY_COMPROMISE
             ? Optional.ofNullable(r.getKeyRef())
             : Optional.empty();
-    return new Revoke(profile, r.getOrderUrl(), keyRef);
+    return new Revoke(profile, r.getOrderUrl(), Optional.ofNullable(r.getLeafPem()), keyRef);
   }
 
   /**

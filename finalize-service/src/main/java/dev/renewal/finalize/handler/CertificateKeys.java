@@ -19,8 +19,9 @@ import org.shredzone.acme4j.util.KeyPairUtils;
  * Certificate keys the pipeline generates, on disk with owner-only permissions: {@code
  * <dir>/<certificate name>/<request id>.key}, a new one for every request (key policy ROTATE, the
  * default), or {@code <dir>/<certificate name>/reused.key} for every request of a name with key
- * policy REUSE (made by its first such request, kept by its renewals). Events carry the reference
- * (the relative path), never the key.
+ * policy REUSE (made by its first such request, kept by its renewals). A key whose certificate was
+ * revoked for key compromise moves to {@code <dir>/<certificate name>/retired/<serial>.key}, out of
+ * use. Events carry the reference (the relative path), never the key.
  */
 public final class CertificateKeys {
   static {

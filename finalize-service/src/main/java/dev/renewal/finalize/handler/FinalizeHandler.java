@@ -388,6 +388,7 @@ public final class FinalizeHandler {
                         FinalizeRecord.newBuilder(r)
                             .setState(FinalizeState.DONE)
                             .setSerialNumber(cert.serialNumber())
+                            .setLeafPem(cert.leafPem())
                             .build()))
         .whenComplete(
             (v, e) -> {

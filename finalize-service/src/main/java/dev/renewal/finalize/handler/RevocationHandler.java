@@ -138,7 +138,13 @@ public final class RevocationHandler {
     return ca.call(
             profile,
             () ->
-                gateway.revoke(profile, r.orderUrl(), serial, request.getReason(), certificateKey))
+                gateway.revoke(
+                    profile,
+                    r.orderUrl(),
+                    serial,
+                    r.leafPem(),
+                    request.getReason(),
+                    certificateKey))
         .handle(
             (outcome, error) -> {
               if (error != null) {

@@ -68,6 +68,7 @@ public class RevocationStepTest {
         .setState(state)
         .setKeyRef(keyRef)
         .setSerialNumber(serial)
+        .setLeafPem(serial == null ? null : "LEAF")
         .setDeadline(Instant.EPOCH)
         .setUpdatedAt(Instant.EPOCH)
         .build();
@@ -87,7 +88,8 @@ public class RevocationStepTest {
             PROFILES);
     assertThat(a)
         .isEqualTo(
-            new RevocationStep.Revoke("pebble", "https://ca.example/order/1", Optional.empty()));
+            new RevocationStep.Revoke(
+                "pebble", "https://ca.example/order/1", Optional.of("LEAF"), Optional.empty()));
   }
 
   @Test
@@ -99,7 +101,10 @@ public class RevocationStepTest {
                 PROFILES))
         .isEqualTo(
             new RevocationStep.Revoke(
-                "pebble", "https://ca.example/order/1", Optional.of("shop/req-1.key")));
+                "pebble",
+                "https://ca.example/order/1",
+                Optional.of("LEAF"),
+                Optional.of("shop/req-1.key")));
     // the request brought its own CSR: the pipeline has no key, the account signs
     assertThat(
             RevocationStep.decide(
@@ -107,7 +112,8 @@ public class RevocationStepTest {
                 Optional.of(record(FinalizeState.DONE, "abc", null)),
                 PROFILES))
         .isEqualTo(
-            new RevocationStep.Revoke("pebble", "https://ca.example/order/1", Optional.empty()));
+            new RevocationStep.Revoke(
+                "pebble", "https://ca.example/order/1", Optional.of("LEAF"), Optional.empty()));
   }
 
   @Test

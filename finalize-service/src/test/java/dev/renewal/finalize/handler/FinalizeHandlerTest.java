@@ -111,6 +111,7 @@ class FinalizeHandlerTest {
         CaProfile profile,
         String orderUrl,
         String serial,
+        Optional<String> leafPem,
         dev.renewal.events.RevocationReason reason,
         Optional<KeyPair> certificateKey) {
       throw new AssertionError("unexpected revocation");

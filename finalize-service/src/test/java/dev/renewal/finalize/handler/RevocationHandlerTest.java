@@ -87,15 +87,18 @@ class RevocationHandlerTest {
   static final class ScriptedCa implements FinalizeGateway {
     final Deque<Object> answers = new ArrayDeque<>();
     final List<Optional<KeyPair>> signedWith = new ArrayList<>();
+    final List<Optional<String>> leaves = new ArrayList<>();
 
     @Override
     public synchronized Revocation revoke(
         CaProfile profile,
         String orderUrl,
         String serial,
+        Optional<String> leafPem,
         RevocationReason reason,
         Optional<KeyPair> certificateKey) {
       signedWith.add(certificateKey);
+      leaves.add(leafPem);
       Object a = answers.poll();
       if (a == null) {
         throw new AssertionError("unexpected revocation");
@@ -153,6 +156,9 @@ class RevocationHandlerTest {
     ca.answers.add(Revocation.REVOKED);
     handle(request(RevocationReason.SUPERSEDED));
     assertThat(ca.signedWith).containsExactly(Optional.empty());
+    assertThat(ca.leaves)
+        .as("the certificate recorded at its issuance")
+        .containsExactly(Optional.of("LEAF"));
     CertificateRevoked r = revoked().get(0);
     assertThat(revoked()).hasSize(1);
     assertThat(r.getSerialNumber()).isEqualTo("abc");
@@ -235,6 +241,9 @@ class RevocationHandlerTest {
     issued(null, null);
     ca.answers.add(Revocation.NOT_THIS_CERTIFICATE);
     handle(request(RevocationReason.UNSPECIFIED));
+    assertThat(ca.leaves)
+        .as("recorded before the leaf was: the CA's copy")
+        .containsExactly(Optional.empty());
     assertThat(failed().get(0).getProblem().getDetail())
         .isEqualTo("serial abc is not the certificate of request req-1");
     assertThat(revoked()).isEmpty();

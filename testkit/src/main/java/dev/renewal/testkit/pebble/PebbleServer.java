@@ -375,6 +375,16 @@ public final class PebbleServer implements AutoCloseable {
     return management("/roots/0");
   }
 
+  /**
+   * What Pebble's management interface says of the certificate {@code serial} (hexadecimal): its
+   * JSON ({@code Status} Valid or Revoked, {@code Reason}, {@code RevokedAt}), or empty when Pebble
+   * does not know it.
+   */
+  public java.util.Optional<String> certificateStatus(String serial) {
+    String body = management("/cert-status-by-serial/" + serial);
+    return body.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(body);
+  }
+
   private String management(String path) {
     try {
       HttpResponse<String> response =
