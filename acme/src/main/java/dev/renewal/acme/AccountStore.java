@@ -28,9 +28,16 @@ import org.slf4j.LoggerFactory;
 /**
  * One ACME account per CA profile. Its key (EC P-384) is generated once and kept in {@code
  * <keyDir>/<profile>/account.key} (owner-only), its URL in {@code account.url}; both are reused, so
- * an EAB key (often single-use at real CAs) is used once, and the account is never looked up with
- * {@code onlyReturnExisting}. Every service of the pipeline logs in with it: the key folder is
- * shared (one machine) or mounted (many), never sent on a topic.
+ * an EAB key (often single-use at real CAs) is used once. Every service of the pipeline logs in
+ * with it: the key folder is shared (one machine) or mounted (many), never sent on a topic.
+ *
+ * <p>{@link #rollover} changes the key (RFC 8555 section 7.3.5): the new key is written to {@code
+ * account.key.next} (owner-only, synced), the CA is asked to change it, then it is moved over
+ * {@code account.key} (atomic). Every login notices a key file that changed and reloads it, so
+ * running services use the new key from their next CA call. A {@code account.key.next} left by a
+ * crash is settled by the next login of any process: the CA is asked which key it knows ({@code
+ * newAccount} with {@code onlyReturnExisting}, signed by the new key), and the switch is finished
+ * or the new key discarded.
  */
 public final class AccountStore {
   static {
@@ -48,7 +55,8 @@ public final class AccountStore {
   /** Accounts known to exist, by profile: read once (every CA call logs in). */
   private final java.util.Map<String, Known> known = new java.util.concurrent.ConcurrentHashMap<>();
 
-  private record Known(URL url, KeyPair key) {}
+  /** An account, its key, and the key file as it was when read ({@code version}). */
+  private record Known(URL url, KeyPair key, Object version) {}
 
   public AccountStore(Path keyDir) {
     this.keyDir = keyDir;
@@ -57,6 +65,11 @@ public final class AccountStore {
   /** The account key file of {@code profile}. */
   public Path keyFile(CaProfile profile) {
     return keyDir.resolve(profile.name()).resolve("account.key");
+  }
+
+  /** The new key of a rollover under way (or interrupted) of {@code profile}. */
+  public Path nextKeyFile(CaProfile profile) {
+    return keyDir.resolve(profile.name()).resolve("account.key.next");
   }
 
   private Path urlFile(CaProfile profile) {
@@ -70,15 +83,51 @@ public final class AccountStore {
    * @throws AcmeException if the CA refuses the account
    */
   public Login login(CaProfile profile, Session session) throws AcmeException {
-    Known k = known.get(profile.name());
-    if (k != null) {
-      return session.login(k.url(), k.key());
+    Optional<Known> k = current(profile, session);
+    if (k.isPresent()) {
+      return session.login(k.get().url(), k.get().key());
     }
-    return loginOrCreate(profile, session);
+    return locked(profile, () -> loginOrCreateLocked(profile, session));
   }
 
-  private synchronized Login loginOrCreate(CaProfile profile, Session session)
-      throws AcmeException {
+  /**
+   * The account as known here, unless its key file changed since (a rollover: read again) or a
+   * rollover was interrupted (settled first).
+   */
+  private Optional<Known> current(CaProfile profile, Session session) throws AcmeException {
+    if (Files.exists(nextKeyFile(profile))) {
+      locked(profile, () -> settleLocked(profile, session));
+    }
+    Known k = known.get(profile.name());
+    if (k == null) {
+      return Optional.empty();
+    }
+    if (!k.version().equals(version(keyFile(profile)))) {
+      known.remove(profile.name(), k);
+      LOGGER.info("acme account key changed on disk, read again: profile={}", profile.name());
+      return Optional.empty();
+    }
+    return Optional.of(k);
+  }
+
+  /** What identifies the file's content: its inode and modification time. */
+  private static Object version(Path file) {
+    try {
+      java.nio.file.attribute.BasicFileAttributes a =
+          Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+      return java.util.Arrays.asList(a.fileKey(), a.lastModifiedTime(), a.size());
+    } catch (IOException e) {
+      return "missing";
+    }
+  }
+
+  /** Work on the profile's account files that another process must not do at the same time. */
+  @FunctionalInterface
+  private interface LockedWork<T> {
+    T run() throws AcmeException;
+  }
+
+  private synchronized <T> T locked(CaProfile profile, LockedWork<T> work) throws AcmeException {
     // Several processes share the key folder (two order-service instances starting at once on a
     // fresh folder): the key and the account are made by one of them, under a lock on the
     // profile's folder, and the others use what it made. Without it each made a key and an
@@ -96,7 +145,7 @@ public final class AccountStore {
           FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
         FileLock lock = channel.lock();
         try {
-          return loginOrCreateLocked(profile, session);
+          return work.run();
         } finally {
           lock.release();
         }
@@ -111,10 +160,12 @@ public final class AccountStore {
       new java.util.concurrent.ConcurrentHashMap<>();
 
   private Login loginOrCreateLocked(CaProfile profile, Session session) throws AcmeException {
+    settleLocked(profile, session);
     KeyPair key = loadOrCreateKey(profile);
+    Object version = version(keyFile(profile));
     Optional<URL> url = accountUrl(profile);
     if (url.isPresent()) {
-      known.put(profile.name(), new Known(url.get(), key));
+      known.put(profile.name(), new Known(url.get(), key, version));
       return session.login(url.get(), key);
     }
     AccountBuilder builder = new AccountBuilder().useKeyPair(key);
@@ -128,7 +179,7 @@ public final class AccountStore {
     }
     Login login = builder.createLogin(session);
     writeOwnerOnly(urlFile(profile), login.getAccountLocation().toString());
-    known.put(profile.name(), new Known(login.getAccountLocation(), key));
+    known.put(profile.name(), new Known(login.getAccountLocation(), key, version));
     LOGGER.info(
         "acme account created: profile={} account={}", profile.name(), login.getAccountLocation());
     return login;
@@ -136,9 +187,14 @@ public final class AccountStore {
 
   /** A login for a service that only uses the account (it must exist already). */
   public Login existingLogin(CaProfile profile, Session session) {
-    Known k = known.get(profile.name());
-    if (k != null) {
-      return session.login(k.url(), k.key());
+    Optional<Known> k;
+    try {
+      k = current(profile, session);
+    } catch (AcmeException e) {
+      throw new CaCallFailure(e);
+    }
+    if (k.isPresent()) {
+      return session.login(k.get().url(), k.get().key());
     }
     URL url =
         accountUrl(profile)
@@ -150,9 +206,137 @@ public final class AccountStore {
                             + "' in "
                             + keyDir
                             + " (order-service creates it; the key folder must be shared)"));
+    Object version = version(keyFile(profile));
     KeyPair key = loadKey(profile);
-    known.putIfAbsent(profile.name(), new Known(url, key));
+    known.put(profile.name(), new Known(url, key, version));
     return session.login(url, key);
+  }
+
+  /** What a rollover did. */
+  public record Rollover(URL account, KeyPair previous, KeyPair next) {}
+
+  /**
+   * Rolls {@code profile}'s account key over to a new EC P-384 key (RFC 8555 section 7.3.5), under
+   * the profile's lock: an interrupted rollover is settled first; the new key is written to {@code
+   * account.key.next} and synced; the CA changes the key ({@code keyChange}, signed by both);
+   * {@code afterKeyChange} runs (a test's crash point); the new key is moved over {@code
+   * account.key}. When the CA's answer is lost, the CA is asked which key it knows, and that
+   * decides.
+   *
+   * @throws AcmeException if the CA refuses (the old key stays)
+   */
+  public Rollover rollover(CaProfile profile, Session session, Runnable afterKeyChange)
+      throws AcmeException {
+    return locked(
+        profile,
+        () -> {
+          settleLocked(profile, session);
+          URL url =
+              accountUrl(profile)
+                  .orElseThrow(
+                      () ->
+                          new IllegalStateException(
+                              "no account for CA profile '" + profile.name() + "' in " + keyDir));
+          KeyPair previous = loadKey(profile);
+          KeyPair next = KeyPairUtils.createECKeyPair("secp384r1");
+          writeKey(nextKeyFile(profile), next);
+          try {
+            session.login(url, previous).getAccount().changeKey(next);
+          } catch (AcmeException | RuntimeException e) {
+            // Refused, or the answer lost: the CA's state decides.
+            if (settleLocked(profile, session).equals(Settled.FINISHED)) {
+              LOGGER.warn(
+                  "the keyChange answer was lost, but the CA has the new key: profile={}: {}",
+                  profile.name(),
+                  e.toString());
+              return new Rollover(url, previous, next);
+            }
+            throw e;
+          }
+          afterKeyChange.run();
+          switchTo(profile, url, next);
+          LOGGER.info("acme account key rolled over: profile={} account={}", profile.name(), url);
+          return new Rollover(url, previous, next);
+        });
+  }
+
+  /** How an interrupted rollover was settled. */
+  public enum Settled {
+    /** There was none. */
+    NONE,
+    /** The CA had the new key: it is now the account key. */
+    FINISHED,
+    /** The CA still had the old key: the new one was discarded. */
+    DISCARDED
+  }
+
+  /**
+   * Settles a rollover of {@code profile} that a crash interrupted ({@code account.key.next} left),
+   * under the lock; a no-op when there is none.
+   */
+  public Settled settle(CaProfile profile, Session session) throws AcmeException {
+    return locked(profile, () -> settleLocked(profile, session));
+  }
+
+  private Settled settleLocked(CaProfile profile, Session session) throws AcmeException {
+    Path nextFile = nextKeyFile(profile);
+    if (!Files.exists(nextFile)) {
+      return Settled.NONE;
+    }
+    KeyPair next = readKey(nextFile);
+    Optional<URL> url = accountUrl(profile);
+    Optional<URL> known = accountOf(session, next);
+    if (known.isPresent() && (url.isEmpty() || known.get().equals(url.get()))) {
+      switchTo(profile, known.get(), next);
+      LOGGER.warn(
+          "interrupted rollover finished: the CA knows the new key: profile={} account={}",
+          profile.name(),
+          known.get());
+      return Settled.FINISHED;
+    }
+    try {
+      Files.delete(nextFile);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot delete " + nextFile + ": " + e, e);
+    }
+    LOGGER.warn(
+        "interrupted rollover discarded: the CA still knows the old key: profile={}",
+        profile.name());
+    return Settled.DISCARDED;
+  }
+
+  /** The account the CA holds for {@code key}, asked without creating one. */
+  private static Optional<URL> accountOf(Session session, KeyPair key) throws AcmeException {
+    try {
+      return Optional.of(
+          new AccountBuilder()
+              .onlyExisting()
+              .useKeyPair(key)
+              .createLogin(session)
+              .getAccountLocation());
+    } catch (org.shredzone.acme4j.exception.AcmeServerException e) {
+      if (e.getType() != null
+          && e.getType().toString().equals("urn:ietf:params:acme:error:accountDoesNotExist")) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  /** Makes {@code next} the account key (an atomic move) and the key every login uses. */
+  private void switchTo(CaProfile profile, URL url, KeyPair next) {
+    Path file = keyFile(profile);
+    try {
+      Files.move(
+          nextKeyFile(profile),
+          file,
+          StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
+      syncDirectory(file.getParent());
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot switch to the new account key " + file + ": " + e, e);
+    }
+    known.put(profile.name(), new Known(url, next, version(file)));
   }
 
   /** The recorded account URL of {@code profile}, if the account exists. */
@@ -188,11 +372,40 @@ public final class AccountStore {
   }
 
   private KeyPair loadKey(CaProfile profile) {
-    Path file = keyFile(profile);
+    return readKey(keyFile(profile));
+  }
+
+  private static KeyPair readKey(Path file) {
     try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       return KeyPairUtils.readKeyPair(in);
     } catch (IOException e) {
       throw new IllegalStateException("cannot read the account key " + file + ": " + e, e);
+    }
+  }
+
+  /** Writes {@code key} to {@code file}, owner-only, synced to the disk before it is named. */
+  private static void writeKey(Path file, KeyPair key) {
+    try {
+      Path tmp = prepare(file, true);
+      java.io.StringWriter pem = new java.io.StringWriter();
+      KeyPairUtils.writeKeyPair(key, pem);
+      try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+        channel.write(java.nio.ByteBuffer.wrap(pem.toString().getBytes(StandardCharsets.UTF_8)));
+        channel.force(true);
+      }
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      syncDirectory(file.getParent());
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot write the account key " + file + ": " + e, e);
+    }
+  }
+
+  /** Syncs a folder (its entries: a rename) to the disk, where the platform allows it. */
+  private static void syncDirectory(Path dir) {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    } catch (IOException e) {
+      // Not every platform opens a folder; the rename itself is atomic.
     }
   }
 

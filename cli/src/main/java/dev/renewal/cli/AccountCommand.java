@@ -31,13 +31,13 @@ import picocli.CommandLine.Spec;
     name = "account",
     mixinStandardHelpOptions = true,
     description = "The pipeline's ACME accounts, one per CA profile.",
-    subcommands = {AccountCommand.Show.class})
+    subcommands = {AccountCommand.Show.class, AccountCommand.RollOver.class})
 final class AccountCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() {
-    throw new ParameterException(spec.commandLine(), "give a subcommand: show");
+    throw new ParameterException(spec.commandLine(), "give a subcommand: show, rollover");
   }
 
   /**
@@ -67,19 +67,7 @@ final class AccountCommand implements Callable<Integer> {
     @Override
     public Integer call() {
       Settings settings = options.settings().withDefaults(ServiceContext.DEFAULTS);
-      CaProfiles profiles = CaProfiles.from(settings);
-      CaProfile profile =
-          profiles
-              .get(ca)
-              .orElseThrow(
-                  () ->
-                      new ParameterException(
-                          spec.commandLine(),
-                          "--ca: no CA profile '"
-                              + ca
-                              + "' (ca.profiles: "
-                              + profiles.names().stream().sorted().collect(Collectors.joining(", "))
-                              + ")"));
+      CaProfile profile = profile(spec, settings, ca);
       Path keyDir = settings.reader().path("acme.key.dir");
       AccountStore store = new AccountStore(keyDir);
       PrintWriter out = spec.commandLine().getOut();
@@ -124,6 +112,84 @@ final class AccountCommand implements Callable<Integer> {
       } catch (AcmeException | RuntimeException e) {
         err.printf(
             "renewal account show: the CA did not answer for %s: %s%n", url.get(), e.getMessage());
+        err.flush();
+        return 1;
+      }
+    }
+  }
+
+  /** The profile {@code ca} of {@code settings}, or a one-line error naming the ones there are. */
+  static CaProfile profile(CommandSpec spec, Settings settings, String ca) {
+    CaProfiles profiles = CaProfiles.from(settings);
+    return profiles
+        .get(ca)
+        .orElseThrow(
+            () ->
+                new ParameterException(
+                    spec.commandLine(),
+                    "--ca: no CA profile '"
+                        + ca
+                        + "' (ca.profiles: "
+                        + profiles.names().stream().sorted().collect(Collectors.joining(", "))
+                        + ")"));
+  }
+
+  /**
+   * {@code renewal account rollover --ca PROFILE}: a new account key (RFC 8555 section 7.3.5),
+   * written owner-only beside the old one and switched atomically once the CA has it.
+   */
+  @Command(
+      name = "rollover",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Rolls a CA profile's account key over to a new one (RFC 8555 keyChange): the new key"
+            + " is written owner-only to account.key.next, the CA changes the key, then it"
+            + " replaces account.key. Services sharing the key folder use the new key from their"
+            + " next CA call; a service on another machine needs the new account.key first (the"
+            + " CA refuses the old one at once). A crash at any point leaves a usable account: the"
+            + " next login asks the CA which key it knows and finishes or discards the change.",
+        "Exit codes: 0 rolled over, 1 no account yet or the CA refused or did not answer (the old"
+            + " key stays), 2 a bad argument."
+      })
+  static final class RollOver implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin ServiceOptions options;
+
+    @Option(
+        names = "--ca",
+        required = true,
+        paramLabel = "PROFILE",
+        description = "The CA profile (one of ca.profiles).")
+    String ca;
+
+    @Override
+    public Integer call() {
+      Settings settings = options.settings().withDefaults(ServiceContext.DEFAULTS);
+      CaProfile profile = profile(spec, settings, ca);
+      Path keyDir = settings.reader().path("acme.key.dir");
+      AccountStore store = new AccountStore(keyDir);
+      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter err = spec.commandLine().getErr();
+      if (store.accountUrl(profile).isEmpty()) {
+        err.printf(
+            "renewal account rollover: no account for CA profile '%s' in %s yet%n",
+            ca, keyDir.toAbsolutePath());
+        err.flush();
+        return 1;
+      }
+      try {
+        AccountStore.Rollover done =
+            store.rollover(profile, new AcmeSessions().session(profile), () -> {});
+        out.printf("CA profile   %s (%s)%n", profile.name(), profile.directoryUrl());
+        out.printf("account      %s%n", done.account());
+        out.printf(
+            "key          %s, new, in %s (the CA refuses the old one from now on)%n",
+            keyType(done.next().getPublic()), store.keyFile(profile));
+        out.flush();
+        return 0;
+      } catch (AcmeException | RuntimeException e) {
+        err.printf(
+            "renewal account rollover: the key of '%s' was not changed: %s%n", ca, e.getMessage());
         err.flush();
         return 1;
       }

@@ -472,6 +472,125 @@ class SchedulerServiceIT {
     System.out.print(revoked[1] + again[1]);
   }
 
+  /**
+   * The account key rolled over (RFC 8555 keyChange) with {@code renewal account rollover} while
+   * the services run: their next orders use the new key without a restart, and Pebble refuses the
+   * old one. A rollover killed between the CA's answer and the local switch is finished by the
+   * services' next login (the CA knows the new key); one killed before the CA was asked is
+   * discarded (it does not).
+   */
+  @Test
+  void anAccountKeyRolledOverIsUsedByRunningServicesAndAnInterruptedRolloverIsSettled()
+      throws Exception {
+    PebbleServer ca = fx.pebble("short");
+    Map<String, String> s = services(fx.settings(ca.directoryUrl(), ca.trustPem()));
+    Path keys = fx.dir().resolve("keys-rollover");
+    s.put("acme.key.dir", keys.toString());
+    s.put("order.group.id", "order-rollover-" + fx.prefix());
+    s.put("challenge.group.id", "challenge-rollover-" + fx.prefix());
+    s.put("finalize.application.id", "finalize-app-rollover-" + fx.prefix());
+    s.put("finalize.group.id", "finalize-rollover-" + fx.prefix());
+    s.put("finalize.revocation.group.id", "revocation-rollover-" + fx.prefix());
+    s.put("finalize.state.dir", fx.dir().resolve("state-rollover").toString());
+    fx.keep(OrderServiceApp.start(Settings.of(s)));
+    fx.keep(ChallengeServiceApp.start(Settings.of(s)));
+    fx.keep(FinalizeServiceApp.start(Settings.of(s)));
+    Path config = properties(s, "rollover.properties");
+    TopicReader reader = new TopicReader(fx.stack().clientProps());
+    dev.renewal.acme.CaProfile profile =
+        dev.renewal.acme.CaProfiles.from(
+                Settings.of(s).withDefaults(dev.renewal.acme.ServiceContext.DEFAULTS))
+            .get("pebble")
+            .orElseThrow();
+    Path accountKey = keys.resolve("pebble").resolve("account.key");
+    Path nextKey = keys.resolve("pebble").resolve("account.key.next");
+
+    String first = fx.publish(ChallengeType.HTTP_01, "rolled-1.example");
+    assertThat(awaitIssued(reader, "c-" + first.substring(0, 8), 1, Duration.ofSeconds(60)))
+        .hasSize(1);
+    java.security.KeyPair old = readKey(accountKey);
+
+    String[] rolled = cli("account", "rollover", "--ca", "pebble", "--config", config.toString());
+    assertThat(rolled[0]).as(rolled[1] + rolled[2]).isEqualTo("0");
+    assertThat(rolled[1]).contains("key          EC P-384, new, in " + accountKey);
+    assertThat(java.nio.file.Files.getPosixFilePermissions(accountKey))
+        .containsExactlyInAnyOrder(
+            java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    assertThat(nextKey).doesNotExist();
+    java.security.KeyPair rolledKey = readKey(accountKey);
+    assertThat(rolledKey.getPublic()).isNotEqualTo(old.getPublic());
+    assertThat(accountOf(profile, old)).as("Pebble refuses the old key").isEmpty();
+    assertThat(accountOf(profile, rolledKey)).isPresent();
+
+    String second = fx.publish(ChallengeType.HTTP_01, "rolled-2.example");
+    assertThat(awaitIssued(reader, "c-" + second.substring(0, 8), 1, Duration.ofSeconds(60)))
+        .as("the running services use the new key")
+        .hasSize(1);
+
+    // Killed between the CA's keyChange answer and the local switch.
+    dev.renewal.acme.AccountStore other = new dev.renewal.acme.AccountStore(keys);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                other.rollover(
+                    profile,
+                    new dev.renewal.acme.AcmeSessions().session(profile),
+                    () -> {
+                      throw new IllegalStateException("killed before the switch");
+                    }))
+        .hasMessage("killed before the switch");
+    assertThat(nextKey).exists();
+    java.security.KeyPair interrupted = readKey(nextKey);
+    assertThat(readKey(accountKey).getPublic()).isEqualTo(rolledKey.getPublic());
+    assertThat(accountOf(profile, interrupted)).as("the CA has the new key").isPresent();
+    String third = fx.publish(ChallengeType.HTTP_01, "rolled-3.example");
+    assertThat(awaitIssued(reader, "c-" + third.substring(0, 8), 1, Duration.ofSeconds(60)))
+        .as("the services' next login finishes the switch")
+        .hasSize(1);
+    assertThat(nextKey).doesNotExist();
+    assertThat(readKey(accountKey).getPublic()).isEqualTo(interrupted.getPublic());
+
+    // Killed after writing the new key, before asking the CA: discarded at the next login.
+    java.nio.file.Files.copy(
+        keys.resolve("pebble").resolve("account.key"), keys.resolve("kept.key"));
+    java.nio.file.Files.writeString(
+        nextKey, pem(org.shredzone.acme4j.util.KeyPairUtils.createECKeyPair("secp384r1")));
+    String[] shown = cli("account", "show", "--ca", "pebble", "--config", config.toString());
+    assertThat(shown[0]).as(shown[2]).isEqualTo("0");
+    assertThat(shown[1]).contains("status       valid");
+    assertThat(nextKey).doesNotExist();
+    assertThat(readKey(accountKey).getPublic()).isEqualTo(interrupted.getPublic());
+    System.out.print(rolled[1]);
+  }
+
+  private static java.security.KeyPair readKey(Path file) throws Exception {
+    try (java.io.Reader in = java.nio.file.Files.newBufferedReader(file)) {
+      return org.shredzone.acme4j.util.KeyPairUtils.readKeyPair(in);
+    }
+  }
+
+  private static String pem(java.security.KeyPair key) throws Exception {
+    java.io.StringWriter out = new java.io.StringWriter();
+    org.shredzone.acme4j.util.KeyPairUtils.writeKeyPair(key, out);
+    return out.toString();
+  }
+
+  /** The account Pebble holds for {@code key} (newAccount, onlyReturnExisting), if any. */
+  private static java.util.Optional<java.net.URL> accountOf(
+      dev.renewal.acme.CaProfile profile, java.security.KeyPair key) throws Exception {
+    try {
+      return java.util.Optional.of(
+          new org.shredzone.acme4j.AccountBuilder()
+              .onlyExisting()
+              .useKeyPair(key)
+              .createLogin(new dev.renewal.acme.AcmeSessions().session(profile))
+              .getAccountLocation());
+    } catch (org.shredzone.acme4j.exception.AcmeServerException e) {
+      assertThat(e.getType().toString()).endsWith(":accountDoesNotExist");
+      return java.util.Optional.empty();
+    }
+  }
+
   private static String publicKey(CertificateIssued c) throws Exception {
     X509Certificate leaf =
         (X509Certificate)

@@ -107,6 +107,20 @@ public final class FinalizeServiceApp implements AutoCloseable {
     String applicationId = r.string("finalize.application.id");
     String groupId = r.string("finalize.group.id");
     String revocationGroupId = r.string("finalize.revocation.group.id");
+    // One group per consumer: a Streams application's id is its group's, and two members of
+    // different kinds in one group stop both (InconsistentGroupProtocolException).
+    java.util.Set<String> groups = new java.util.HashSet<>();
+    for (String[] g :
+        new String[][] {
+          {"finalize.application.id", applicationId},
+          {"finalize.application.id", applicationId + "-status"},
+          {"finalize.group.id", groupId},
+          {"finalize.revocation.group.id", revocationGroupId}
+        }) {
+      if (!groups.add(g[1])) {
+        r.problem(g[0], g[1], "is the consumer group of another part of finalize-service");
+      }
+    }
     Path stateDir = r.path("finalize.state.dir");
     Duration grace = r.duration("finalize.grace", Duration.ofSeconds(1), Duration.ofDays(1));
     Duration retention =

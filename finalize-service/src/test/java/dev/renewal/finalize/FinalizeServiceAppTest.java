@@ -60,6 +60,24 @@ class FinalizeServiceAppTest {
   }
 
   @Test
+  void aConsumerGroupSharedByTwoPartsIsRefusedBeforeAnythingStarts(@TempDir Path dir) {
+    Settings settings =
+        Settings.of(
+            Map.of(
+                "kafka.bootstrap.servers", "127.0.0.1:1",
+                "ca.profiles", "pebble",
+                "ca.pebble.directory.url", "https://127.0.0.1:14000/dir",
+                "acme.key.dir", dir.resolve("keys").toString(),
+                "finalize.state.dir", dir.resolve("state").toString(),
+                "finalize.application.id", "finalize",
+                "finalize.group.id", "finalize"));
+    assertThatThrownBy(() -> FinalizeServiceApp.start(settings))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("finalize.group.id = 'finalize' (from ")
+        .hasMessageContaining("is the consumer group of another part of finalize-service");
+  }
+
+  @Test
   void aFetchWaitsAtMostHalfACommitInterval() {
     Map<String, Object> consumer =
         new StreamsConfig(status(Duration.ofMillis(200))).getMainConsumerConfigs("g", "c", 0);
