@@ -26,6 +26,9 @@ import picocli.CommandLine.Spec;
  * is one line on stderr and nothing is published.
  */
 final class CertificateCommands {
+  /** More names than this are sent with a progress line instead of a line each. */
+  static final int BULK = 20;
+
   private CertificateCommands() {}
 
   /**
@@ -46,26 +49,40 @@ final class CertificateCommands {
     }
     PrintWriter out = spec.commandLine().getOut();
     String who = System.getProperty("user.name", "");
+    String verb = action.toString().toLowerCase(java.util.Locale.ROOT);
+    // A few names: a line each. Many (renew --all-due): a progress line, then the totals.
+    boolean bulk = names.size() > BULK;
+    ProgressLine progress =
+        ProgressLine.of(verb + " sent", names.size(), spec.commandLine().getErr());
+    List<java.util.concurrent.CompletableFuture<?>> sends = new ArrayList<>();
     try (Publisher publisher = Publisher.create(ctx.kafka(), "renewal-cli")) {
       for (String name : names) {
-        publisher
-            .send(
-                ctx.topics().commands,
-                name,
-                CertificateCommand.newBuilder()
-                    .setEventId(UUID.randomUUID().toString())
-                    .setOccurredAt(Instant.now())
-                    .setCertificateName(name)
-                    .setAction(action)
-                    .setRequestedBy(who)
-                    .build())
-            .join();
-        out.printf(
-            "%s %s: sent to %s%n",
-            action.toString().toLowerCase(java.util.Locale.ROOT),
-            name,
-            ctx.topics().commands.name());
+        sends.add(
+            publisher
+                .send(
+                    ctx.topics().commands,
+                    name,
+                    CertificateCommand.newBuilder()
+                        .setEventId(UUID.randomUUID().toString())
+                        .setOccurredAt(Instant.now())
+                        .setCertificateName(name)
+                        .setAction(action)
+                        .setRequestedBy(who)
+                        .build())
+                .whenComplete((v, e) -> progress.advance()));
+        if (!bulk) {
+          sends.get(sends.size() - 1).join();
+          out.printf("%s %s: sent to %s%n", verb, name, ctx.topics().commands.name());
+        }
       }
+      java.util.concurrent.CompletableFuture.allOf(
+              sends.toArray(java.util.concurrent.CompletableFuture[]::new))
+          .join();
+    }
+    if (bulk) {
+      progress.done();
+      out.printf(
+          "%s %d certificates: sent to %s%n", verb, names.size(), ctx.topics().commands.name());
     }
     out.flush();
     return 0;

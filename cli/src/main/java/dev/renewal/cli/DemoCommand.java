@@ -107,7 +107,7 @@ final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     if (!LocalPipeline.ensurePebble(out)) {
-      return 3;
+      return Unreachable.EXIT;
     }
     Duration validity = Duration.ZERO;
     if (lifetime != null) {
@@ -125,8 +125,25 @@ final class DemoCommand implements Callable<Integer> {
     ChallengeType type =
         challenge.equalsIgnoreCase("dns-01") ? ChallengeType.DNS_01 : ChallengeType.HTTP_01;
     Path run = workDir.resolve("run-" + Instant.now().toString().replace(":", ""));
+    if (Logs.configured()) {
+      // Run from the command line: this run's log lines go to its folder.
+      Logs.toFile(run.resolve("renewal.log"));
+    }
     long started = System.nanoTime();
-    out.println("Starting Kafka (KRaft), the schema registry, Pebble and the four services ...");
+    out.println(
+        "renewal demo: one certificate requested as an event and issued through the whole"
+            + " pipeline, on this machine.");
+    out.println(
+        "A Kafka broker, a schema registry, Pebble (a real ACME CA) and the four services start;"
+            + " a renewal request");
+    out.println(
+        "is published; each step below is an event on a Kafka topic, printed as it arrives"
+            + " (as `renewal status` prints it).");
+    if (quirk != Quirk.none) {
+      out.println("The CA misbehaves on purpose (--quirk " + quirk + "): " + explain(quirk));
+    }
+    out.println();
+    out.println("Starting ...");
     out.flush();
     LocalPipeline local =
         LocalPipeline.start("demo", run, Map.of("PEBBLE_AUTHZREUSE", "0"), validity);
@@ -233,22 +250,46 @@ final class DemoCommand implements Callable<Integer> {
         out.println("The renewal failed: " + Progress.describe(outcome.failed().get()));
         rc = 1;
       } else {
-        out.println("No outcome within " + timeout + "; the services' logs are on stderr.");
+        out.println(
+            "No outcome within "
+                + timeout
+                + "; the services' log lines say why: "
+                + Logs.file().map(f -> f.toAbsolutePath().toString()).orElse("stderr"));
         rc = 1;
       }
       out.println();
-      out.println(
-          "Every step is an event on Kafka. To look at them, run the demo with --keep and point");
-      out.println("Kafka UI or kcat at the addresses above, e.g.:");
-      out.println(
-          "  kcat -b "
+      Path config = run.resolve("renewal.properties").toAbsolutePath();
+      java.nio.file.Files.writeString(
+          config,
+          "kafka.bootstrap.servers="
               + kafka.bootstrapServers()
-              + " -C -t acme.authorization.reconciled -s value=avro -r "
+              + "\nregistry.url="
               + kafka.registryUrl()
-              + " -e");
+              + "\n");
+      if (keep) {
+        out.println("Try next, in another terminal, while this runs (Ctrl-C stops it):");
+        out.println("  ./renewal status " + id + " --config " + config);
+        out.println("  ./renewal certificates --config " + config);
+        out.println("  ./renewal status --summary --config " + config);
+        out.println("  ./renewal replay --all-retryable --dry-run --config " + config);
+        out.println(
+            "  kcat -b "
+                + kafka.bootstrapServers()
+                + " -C -t acme.authorization.reconciled -s value=avro -r "
+                + kafka.registryUrl()
+                + " -e");
+        out.println("  " + KafkaUi.lines(kafka.bootstrapServers(), kafka.registryUrl()));
+      } else {
+        out.println(
+            "Try next: ./renewal demo --quirk keyfactor (the CA says 'invalid' and is wrong),"
+                + " ./renewal demo --lifetime 60s");
+        out.println(
+            "(a renewal by itself), ./renewal demo --keep (keeps it running, with the commands"
+                + " and addresses to look at it).");
+      }
+      Logs.file().ifPresent(f -> out.println("The services' log lines: " + f.toAbsolutePath()));
       out.flush();
       if (keep) {
-        out.println(KafkaUi.lines(kafka.bootstrapServers(), kafka.registryUrl()));
         out.println("Running until Ctrl-C (--keep).");
         out.flush();
         CountDownLatch stop = new CountDownLatch(1);
@@ -267,6 +308,19 @@ final class DemoCommand implements Callable<Integer> {
         local.close();
       }
     }
+  }
+
+  private static String explain(Quirk q) {
+    return switch (q) {
+      case keyfactor ->
+          "the challenge trigger is answered 'invalid' while the CA goes on validating (the"
+              + " seed story).";
+      case processing -> "the challenge stays processing, with an error and Retry-After, for 4 s.";
+      case slow_order -> "the order stays processing after finalize for 8 s (Retry-After 1).";
+      case not_ready -> "the first finalize is answered orderNotReady.";
+      case rate_limited -> "the first newOrder is answered 429 with Retry-After 3.";
+      default -> "";
+    };
   }
 
   /**
@@ -297,7 +351,9 @@ final class DemoCommand implements Callable<Integer> {
                 .map(org.apache.kafka.clients.consumer.ConsumerRecord::value)
                 .orElse(null);
     if (due == null || due.getRenewalRequestId() == null) {
-      out.println("No renewal was decided in time; scheduler-service's log is on stderr.");
+      out.println(
+          "No renewal was decided in time; scheduler-service's log lines say why: "
+              + Logs.file().map(f -> f.toAbsolutePath().toString()).orElse("stderr"));
       return 1;
     }
     out.printf(

@@ -47,70 +47,157 @@ final class Progress {
     this.out = out;
   }
 
+  /** The topics a request's steps are on. */
+  List<Topic<String, ?>> watched() {
+    return List.of(
+        topics.renewalRequested,
+        topics.orderPlaced,
+        topics.challengeObserved,
+        topics.authorizationObserved,
+        topics.authorizationReconciled,
+        topics.orderReady,
+        topics.certificateIssued,
+        topics.renewalFailed,
+        topics.revocationRequested,
+        topics.certificateRevoked,
+        topics.revocationFailed);
+  }
+
+  /** Follows {@code requestId} from the beginning of the topics (a request just published). */
   Outcome follow(String requestId, Duration timeout) {
-    List<Topic<String, ?>> watched =
-        List.of(
-            topics.renewalRequested,
-            topics.orderPlaced,
-            topics.challengeObserved,
-            topics.authorizationObserved,
-            topics.authorizationReconciled,
-            topics.orderReady,
-            topics.certificateIssued,
-            topics.renewalFailed);
-    Map<String, Topic<String, ?>> byName = new HashMap<>();
-    watched.forEach(t -> byName.put(t.name(), t));
+    return follow(requestId, timeout, null, java.util.Set.of(), 1, null);
+  }
+
+  /**
+   * The end offsets of the watched topics now: where {@link #follow} starts when the steps before
+   * were printed from the log ({@code renewal status --follow}).
+   */
+  Map<TopicPartition, Long> endOffsets() {
+    try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
+      return consumer.endOffsets(partitions(consumer), Duration.ofSeconds(10));
+    }
+  }
+
+  private KafkaConsumer<byte[], byte[]> consumer() {
     Map<String, Object> props = new HashMap<>(clientProps);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    long started = System.nanoTime();
-    java.time.Instant first = null;
-    int contradictions = 0;
+    props.remove(ConsumerConfig.GROUP_ID_CONFIG);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions = new ArrayList<>();
-      for (Topic<String, ?> t : watched) {
-        for (PartitionInfo p : consumer.partitionsFor(t.name(), Duration.ofSeconds(10))) {
-          partitions.add(new TopicPartition(p.topic(), p.partition()));
+    return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  private List<TopicPartition> partitions(KafkaConsumer<byte[], byte[]> consumer) {
+    List<TopicPartition> partitions = new ArrayList<>();
+    for (Topic<String, ?> t : watched()) {
+      for (PartitionInfo p : consumer.partitionsFor(t.name(), Duration.ofSeconds(10))) {
+        partitions.add(new TopicPartition(p.topic(), p.partition()));
+      }
+    }
+    return partitions;
+  }
+
+  /** How long a step is held back, so that steps read from several topics print in time order. */
+  private static final long HOLD_NANOS = 250_000_000L;
+
+  /**
+   * Prints each step of {@code requestId} as it arrives, in the order the events happened, until
+   * its certificate is issued or it failed (in attempt {@code minAttempt} or a later one), or the
+   * timeout passes.
+   *
+   * @param from where to start reading (null: the beginning)
+   * @param seen event ids already printed, skipped
+   * @param first the time the timeline's seconds count from (null: its first event)
+   */
+  Outcome follow(
+      String requestId,
+      Duration timeout,
+      Map<TopicPartition, Long> from,
+      java.util.Set<String> seen,
+      int minAttempt,
+      java.time.Instant first) {
+    Map<String, Topic<String, ?>> byName = new HashMap<>();
+    watched().forEach(t -> byName.put(t.name(), t));
+    long started = System.nanoTime();
+    int contradictions = 0;
+    int attempt = minAttempt;
+    java.time.Instant origin = first;
+    // Steps read but not printed yet, with when they were read.
+    List<Map.Entry<Long, org.apache.avro.generic.GenericRecord>> held = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
+      List<TopicPartition> partitions = partitions(consumer);
+      consumer.assign(partitions);
+      if (from == null) {
+        consumer.seekToBeginning(partitions);
+      } else {
+        for (TopicPartition tp : partitions) {
+          consumer.seek(tp, from.getOrDefault(tp, 0L));
         }
       }
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
       long deadline = started + timeout.toNanos();
+      Optional<Object> end = Optional.empty();
       while (System.nanoTime() < deadline) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
           // A record that cannot be decoded is not this request's: skipped, never the end.
           Object value =
               Decoding.decode(r, byName.get(r.topic())).map(ConsumerRecord::value).orElse(null);
-          if (value == null || !requestId.equals(requestIdOf(value))) {
+          if (!(value instanceof org.apache.avro.generic.GenericRecord g)
+              || !requestId.equals(requestIdOf(value))
+              || (g.hasField("eventId") && seen.contains(String.valueOf(g.get("eventId"))))) {
             continue;
           }
-          // Seconds since the request by the events' own times, so that a request followed
-          // after the fact reads as it happened.
-          java.time.Instant at = occurredAt(value);
-          if (first == null && at != null) {
-            first = at;
+          held.add(Map.entry(System.nanoTime(), g));
+          attempt = Math.max(attempt, StatusCommand.attemptOf(g));
+        }
+        long now = System.nanoTime();
+        held.sort(java.util.Comparator.comparing(e -> occurredAtOr(e.getValue())));
+        List<Map.Entry<Long, org.apache.avro.generic.GenericRecord>> ready = new ArrayList<>();
+        for (var e : held) {
+          if (now - e.getKey() >= HOLD_NANOS) {
+            ready.add(e);
           }
-          String elapsed =
-              at == null || first == null
-                  ? String.format(Locale.ROOT, "%6.2fs", (System.nanoTime() - started) / 1e9)
-                  : String.format(
-                      Locale.ROOT, "%6.2fs", Duration.between(first, at).toMillis() / 1000.0);
+        }
+        held.removeAll(ready);
+        for (var e : ready) {
+          Object value = e.getValue();
+          if ((value instanceof CertificateIssued c && c.getAttempt() >= attempt)
+              || (value instanceof RenewalFailed f && StatusCommand.attemptOf(f) >= attempt)) {
+            end = Optional.of(value);
+          }
+          java.time.Instant at = occurredAt(value);
+          if (origin == null) {
+            origin = at;
+          }
           if (value instanceof AuthorizationReconciled rec && rec.getContradiction()) {
             contradictions++;
           }
-          out.println("  " + elapsed + "  " + describe(value));
+          out.println(line(origin, at, value));
           out.flush();
-          if (value instanceof CertificateIssued issued) {
-            return new Outcome(Optional.of(issued), Optional.empty(), contradictions);
-          }
-          if (value instanceof RenewalFailed failed) {
-            return new Outcome(Optional.empty(), Optional.of(failed), contradictions);
-          }
+        }
+        if (end.isPresent()) {
+          return end.get() instanceof CertificateIssued issued
+              ? new Outcome(Optional.of(issued), Optional.empty(), contradictions)
+              : new Outcome(
+                  Optional.empty(), Optional.of((RenewalFailed) end.get()), contradictions);
         }
       }
     }
     return new Outcome(Optional.empty(), Optional.empty(), contradictions);
+  }
+
+  /**
+   * One step of a timeline, as {@code renewal status} and the demo print it: seconds since the
+   * timeline's first event (by the events' own times, so a request followed after the fact reads as
+   * it happened), then what happened.
+   */
+  static String line(java.time.Instant first, java.time.Instant at, Object event) {
+    double seconds =
+        first == null || at == null ? 0 : Duration.between(first, at).toMillis() / 1000.0;
+    return String.format(Locale.ROOT, "  %7.2fs  %s", seconds, describe(event));
+  }
+
+  private static java.time.Instant occurredAtOr(Object v) {
+    java.time.Instant at = occurredAt(v);
+    return at == null ? java.time.Instant.MAX : at;
   }
 
   private static java.time.Instant occurredAt(Object v) {

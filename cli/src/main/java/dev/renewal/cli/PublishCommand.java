@@ -151,18 +151,22 @@ final class PublishCommand implements Callable<Integer> {
       return 1;
     }
     OpsContext ctx = OpsContext.load(options.settings());
+    ProgressLine progress = ProgressLine.of("published", valid.size(), err);
     try (Publisher publisher = Publisher.create(ctx.kafka(), "renewal-publish")) {
       List<CompletableFuture<?>> sends = new ArrayList<>();
-      int i = 0;
       for (RenewalRequested r : valid) {
-        sends.add(publisher.send(ctx.topics().renewalRequested, r.getRequestId(), r));
+        sends.add(
+            publisher
+                .send(ctx.topics().renewalRequested, r.getRequestId(), r)
+                .whenComplete((v, e) -> progress.advance()));
         if (valid.size() == 1) {
           out.println(r.getRequestId());
-        } else if (++i % 1000 == 0) {
-          err.printf("  %d / %d%n", i, valid.size());
         }
       }
       CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get();
+    }
+    if (valid.size() > 1) {
+      progress.done();
     }
     if (valid.size() != 1 || file != null) {
       out.printf("published %d, rejected %d%n", valid.size(), rejected);

@@ -12,6 +12,16 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = RenewalCli.Version.class,
     description = "An event-driven ACME certificate renewal pipeline on Apache Kafka.",
+    footer = {
+      "",
+      "Exit codes: 0 done; 1 what was asked failed (a renewal, a revocation, no such events);"
+          + " 2 a bad argument or configuration, nothing done; 3 no outcome within the timeout;"
+          + " 4 the Kafka broker, the schema registry or Pebble is not there (one line says which"
+          + " and what to do).",
+      "Log lines: a service logs on standard output; every other command logs to"
+          + " .renewal/logs/<command>.log (RENEWAL_WORK_DIR), the demo to its run folder;"
+          + " --verbose also prints them on standard error."
+    },
     subcommands = {
       DemoCommand.class,
       StackCommand.class,
@@ -33,8 +43,14 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class
     })
 public final class RenewalCli {
+  @picocli.CommandLine.Option(
+      names = "--verbose",
+      scope = picocli.CommandLine.ScopeType.INHERIT,
+      description = "Also print the log lines on standard error.")
+  boolean verbose;
 
   public static void main(String[] args) {
+    Logs.configure(args);
     AvroTrust.trustEventPackages();
     System.exit(commandLine().execute(args));
   }
@@ -61,6 +77,11 @@ public final class RenewalCli {
               if (e instanceof ConfigException) {
                 cmd.getErr().println(cmd.getCommandName() + ": " + e.getMessage());
                 return 2;
+              }
+              if (e instanceof Unreachable) {
+                cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage());
+                cmd.getErr().flush();
+                return Unreachable.EXIT;
               }
               throw e;
             });

@@ -109,6 +109,9 @@ final class ReplayCommand implements Callable<Integer> {
       selected.add(f);
     }
     if (!dryRun && !selected.isEmpty()) {
+      ProgressLine progress =
+          ProgressLine.of("replayed", selected.size(), spec.commandLine().getErr());
+      List<java.util.concurrent.CompletableFuture<?>> sends = new ArrayList<>();
       try (Publisher publisher = Publisher.create(ctx.kafka(), "renewal-replay")) {
         for (RenewalFailed f : selected) {
           RenewalRequested again =
@@ -118,7 +121,16 @@ final class ReplayCommand implements Callable<Integer> {
                   .setAttempt(f.getRequest().getAttempt() + 1)
                   .setReplayOf(f.getEventId())
                   .build();
-          publisher.send(ctx.topics().renewalRequested, again.getRequestId(), again).get();
+          sends.add(
+              publisher
+                  .send(ctx.topics().renewalRequested, again.getRequestId(), again)
+                  .whenComplete((v, e) -> progress.advance()));
+        }
+        java.util.concurrent.CompletableFuture.allOf(
+                sends.toArray(java.util.concurrent.CompletableFuture[]::new))
+            .get();
+        if (selected.size() > 1) {
+          progress.done();
         }
       }
     }

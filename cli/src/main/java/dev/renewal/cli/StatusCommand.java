@@ -30,7 +30,10 @@ import picocli.CommandLine.Spec;
       "",
       "status REQUEST_ID (or --name CERT): the request's timeline and where it stands now."
           + " status --failed [--since 24h]: failed requests with stage and reason. status --summary:"
-          + " counts of requested, in flight, issued and failed."
+          + " counts of requested, in flight, issued and failed.",
+      "status --follow REQUEST_ID (or --name CERT): the timeline so far, then each step as it"
+          + " happens, until the certificate is issued (exit 0) or the renewal failed (exit 1);"
+          + " exit 3 when --timeout passes first."
     })
 final class StatusCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -53,6 +56,18 @@ final class StatusCommand implements Callable<Integer> {
   @Option(names = "--summary", description = "Counts per stage.")
   boolean summary;
 
+  @Option(
+      names = "--follow",
+      description = "Print the steps as they happen, until the request is issued or failed.")
+  boolean follow;
+
+  @Option(
+      names = "--timeout",
+      paramLabel = "DURATION",
+      defaultValue = "10m",
+      description = "With --follow: give up after this long (default ${DEFAULT-VALUE}).")
+  String timeout;
+
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
@@ -68,6 +83,19 @@ final class StatusCommand implements Callable<Integer> {
               + " is empty (finalize-service keeps it); counting from the events instead");
       return summary(EventLog.read(ctx.kafka(), ctx.topics(), spec.commandLine().getErr()), out);
     }
+    Duration followFor = null;
+    if (follow) {
+      try {
+        followFor = duration(timeout);
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(), "--timeout: not a duration (30s, 10m): " + timeout);
+      }
+    }
+    Progress progress = new Progress(ctx.kafka(), ctx.topics(), out);
+    // Where following starts: the end of the log before it is read, so no step falls between.
+    Map<org.apache.kafka.common.TopicPartition, Long> logEnd =
+        follow ? progress.endOffsets() : Map.of();
     EventLog log = EventLog.read(ctx.kafka(), ctx.topics(), spec.commandLine().getErr());
     if (failed) {
       Instant from = since == null ? Instant.EPOCH : Instant.now().minus(duration(since));
@@ -103,20 +131,45 @@ final class StatusCommand implements Callable<Integer> {
       return 2;
     }
     List<EventLog.Entry> timeline = log.of(id);
-    if (timeline.isEmpty()) {
+    if (timeline.isEmpty() && !follow) {
       out.println("no events for request " + id);
       out.flush();
       return 1;
     }
-    Instant start = timeline.get(0).at();
+    Instant start = timeline.isEmpty() ? null : timeline.get(0).at();
     for (EventLog.Entry e : timeline) {
-      out.printf(
-          "  %7.2fs  %s%n",
-          Duration.between(start, e.at()).toMillis() / 1000.0, Progress.describe(e.event()));
+      out.println(Progress.line(start, e.at(), e.event()));
     }
-    out.println("now: " + now(timeline));
+    String now = timeline.isEmpty() ? "not requested yet" : now(timeline);
+    if (!follow || now.startsWith("issued") || now.startsWith("failed")) {
+      out.println("now: " + now);
+      out.flush();
+      return follow && now.startsWith("failed") ? 1 : 0;
+    }
     out.flush();
-    return 0;
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    int attempt = 1;
+    for (EventLog.Entry e : timeline) {
+      seen.add(String.valueOf(e.event().get("eventId")));
+      attempt = Math.max(attempt, attemptOf(e.event()));
+    }
+    Progress.Outcome outcome = progress.follow(id, followFor, logEnd, seen, attempt, start);
+    if (outcome.issued().isPresent()) {
+      CertificateIssued c = outcome.issued().get();
+      out.println(
+          "now: issued, serial " + c.getSerialNumber() + ", valid until " + c.getNotAfter());
+      out.flush();
+      return 0;
+    }
+    if (outcome.failed().isPresent()) {
+      RenewalFailed f = outcome.failed().get();
+      out.println("now: failed at " + f.getStage() + ": " + f.getProblem().getType());
+      out.flush();
+      return 1;
+    }
+    out.println("no outcome within " + timeout + " (still in flight)");
+    out.flush();
+    return 3;
   }
 
   static String now(List<EventLog.Entry> timeline) {
