@@ -65,17 +65,7 @@ final class Progress {
 
   /** Follows {@code requestId} from the beginning of the topics (a request just published). */
   Outcome follow(String requestId, Duration timeout) {
-    return follow(requestId, timeout, null, java.util.Set.of(), 1, null);
-  }
-
-  /**
-   * The end offsets of the watched topics now: where {@link #follow} starts when the steps before
-   * were printed from the log ({@code renewal status --follow}).
-   */
-  Map<TopicPartition, Long> endOffsets() {
-    try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
-      return consumer.endOffsets(partitions(consumer), Duration.ofSeconds(10));
-    }
+    return follow(requestId, timeout, false);
   }
 
   private KafkaConsumer<byte[], byte[]> consumer() {
@@ -100,53 +90,51 @@ final class Progress {
   private static final long HOLD_NANOS = 250_000_000L;
 
   /**
-   * Prints each step of {@code requestId} as it arrives, in the order the events happened, until
-   * its certificate is issued or it failed (in attempt {@code minAttempt} or a later one), or the
-   * timeout passes.
-   *
-   * @param from where to start reading (null: the beginning)
-   * @param seen event ids already printed, skipped
-   * @param first the time the timeline's seconds count from (null: its first event)
+   * Prints each step of {@code requestId} in the order the events happened, until its certificate
+   * is issued or it failed (in its latest attempt), or the timeout passes. With {@code history},
+   * the steps already on the log are read first, all of them up to the log's end at the start (one
+   * consistent picture, whatever the order the topics are read in), printed sorted, and may be the
+   * end already; then the steps that come. Without it, every step is printed as it is read, held
+   * back a moment to keep the order across topics (a request just published).
    */
-  Outcome follow(
-      String requestId,
-      Duration timeout,
-      Map<TopicPartition, Long> from,
-      java.util.Set<String> seen,
-      int minAttempt,
-      java.time.Instant first) {
+  Outcome follow(String requestId, Duration timeout, boolean history) {
     Map<String, Topic<String, ?>> byName = new HashMap<>();
     watched().forEach(t -> byName.put(t.name(), t));
     long started = System.nanoTime();
-    int contradictions = 0;
-    int attempt = minAttempt;
-    java.time.Instant origin = first;
-    // Steps read but not printed yet, with when they were read.
+    long deadline = started + timeout.toNanos();
+    State state = new State();
     List<Map.Entry<Long, org.apache.avro.generic.GenericRecord>> held = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
       List<TopicPartition> partitions = partitions(consumer);
       consumer.assign(partitions);
-      if (from == null) {
-        consumer.seekToBeginning(partitions);
-      } else {
-        for (TopicPartition tp : partitions) {
-          consumer.seek(tp, from.getOrDefault(tp, 0L));
+      consumer.seekToBeginning(partitions);
+      if (history) {
+        Map<TopicPartition, Long> until = consumer.endOffsets(partitions, Duration.ofSeconds(10));
+        List<org.apache.avro.generic.GenericRecord> past = new ArrayList<>();
+        while (System.nanoTime() < deadline
+            && partitions.stream()
+                .anyMatch(tp -> consumer.position(tp, Duration.ofSeconds(10)) < until.get(tp))) {
+          for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
+            of(requestId, r, byName).ifPresent(past::add);
+          }
+        }
+        past.sort(java.util.Comparator.comparing(Progress::occurredAtOr));
+        past.forEach(g -> state.attempt = Math.max(state.attempt, StatusCommand.attemptOf(g)));
+        for (var g : past) {
+          print(state, g);
+        }
+        if (state.end.isPresent()) {
+          return state.outcome();
         }
       }
-      long deadline = started + timeout.toNanos();
-      Optional<Object> end = Optional.empty();
       while (System.nanoTime() < deadline) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
-          // A record that cannot be decoded is not this request's: skipped, never the end.
-          Object value =
-              Decoding.decode(r, byName.get(r.topic())).map(ConsumerRecord::value).orElse(null);
-          if (!(value instanceof org.apache.avro.generic.GenericRecord g)
-              || !requestId.equals(requestIdOf(value))
-              || (g.hasField("eventId") && seen.contains(String.valueOf(g.get("eventId"))))) {
-            continue;
-          }
-          held.add(Map.entry(System.nanoTime(), g));
-          attempt = Math.max(attempt, StatusCommand.attemptOf(g));
+          of(requestId, r, byName)
+              .ifPresent(
+                  g -> {
+                    held.add(Map.entry(System.nanoTime(), g));
+                    state.attempt = Math.max(state.attempt, StatusCommand.attemptOf(g));
+                  });
         }
         long now = System.nanoTime();
         held.sort(java.util.Comparator.comparing(e -> occurredAtOr(e.getValue())));
@@ -158,30 +146,63 @@ final class Progress {
         }
         held.removeAll(ready);
         for (var e : ready) {
-          Object value = e.getValue();
-          if ((value instanceof CertificateIssued c && c.getAttempt() >= attempt)
-              || (value instanceof RenewalFailed f && StatusCommand.attemptOf(f) >= attempt)) {
-            end = Optional.of(value);
-          }
-          java.time.Instant at = occurredAt(value);
-          if (origin == null) {
-            origin = at;
-          }
-          if (value instanceof AuthorizationReconciled rec && rec.getContradiction()) {
-            contradictions++;
-          }
-          out.println(line(origin, at, value));
-          out.flush();
+          print(state, e.getValue());
         }
-        if (end.isPresent()) {
-          return end.get() instanceof CertificateIssued issued
-              ? new Outcome(Optional.of(issued), Optional.empty(), contradictions)
-              : new Outcome(
-                  Optional.empty(), Optional.of((RenewalFailed) end.get()), contradictions);
+        if (state.end.isPresent()) {
+          return state.outcome();
         }
       }
     }
-    return new Outcome(Optional.empty(), Optional.empty(), contradictions);
+    return state.outcome();
+  }
+
+  /** What was printed so far: since when, the latest attempt, the end if it came. */
+  private static final class State {
+    java.time.Instant origin;
+    int attempt = 1;
+    int contradictions;
+    Optional<Object> end = Optional.empty();
+
+    Outcome outcome() {
+      if (end.isPresent() && end.get() instanceof CertificateIssued issued) {
+        return new Outcome(Optional.of(issued), Optional.empty(), contradictions);
+      }
+      return new Outcome(Optional.empty(), end.map(RenewalFailed.class::cast), contradictions);
+    }
+  }
+
+  /** {@code r} decoded, when it is a step of {@code requestId}. */
+  private static Optional<org.apache.avro.generic.GenericRecord> of(
+      String requestId, ConsumerRecord<byte[], byte[]> r, Map<String, Topic<String, ?>> byName) {
+    // A record that cannot be decoded is not this request's: skipped, never the end.
+    Object value =
+        Decoding.decode(r, byName.get(r.topic())).map(ConsumerRecord::value).orElse(null);
+    if (value instanceof org.apache.avro.generic.GenericRecord g
+        && requestId.equals(requestIdOf(value))) {
+      return Optional.of(g);
+    }
+    return Optional.empty();
+  }
+
+  private void print(State state, org.apache.avro.generic.GenericRecord value) {
+    java.time.Instant at = occurredAt(value);
+    if (state.origin == null) {
+      state.origin = at;
+    }
+    if (value instanceof AuthorizationReconciled rec && rec.getContradiction()) {
+      state.contradictions++;
+    }
+    // Of the latest attempt, a certificate ends it, else its failure (a later step, a
+    // revocation, may still be printed in the same batch).
+    if (value instanceof CertificateIssued c && c.getAttempt() >= state.attempt) {
+      state.end = Optional.of(c);
+    } else if (value instanceof RenewalFailed f
+        && StatusCommand.attemptOf(f) >= state.attempt
+        && !(state.end.isPresent() && state.end.get() instanceof CertificateIssued)) {
+      state.end = Optional.of(f);
+    }
+    out.println(line(state.origin, at, value));
+    out.flush();
   }
 
   /**

@@ -92,10 +92,9 @@ final class StatusCommand implements Callable<Integer> {
             spec.commandLine(), "--timeout: not a duration (30s, 10m): " + timeout);
       }
     }
-    Progress progress = new Progress(ctx.kafka(), ctx.topics(), out);
-    // Where following starts: the end of the log before it is read, so no step falls between.
-    Map<org.apache.kafka.common.TopicPartition, Long> logEnd =
-        follow ? progress.endOffsets() : Map.of();
+    if (follow && requestId != null) {
+      return follow(ctx, requestId, followFor, out);
+    }
     EventLog log = EventLog.read(ctx.kafka(), ctx.topics(), spec.commandLine().getErr());
     if (failed) {
       Instant from = since == null ? Instant.EPOCH : Instant.now().minus(duration(since));
@@ -130,30 +129,28 @@ final class StatusCommand implements Callable<Integer> {
           .println("status: give a request id, --name, --failed or --summary");
       return 2;
     }
+    if (follow) {
+      return follow(ctx, id, followFor, out);
+    }
     List<EventLog.Entry> timeline = log.of(id);
-    if (timeline.isEmpty() && !follow) {
+    if (timeline.isEmpty()) {
       out.println("no events for request " + id);
       out.flush();
       return 1;
     }
-    Instant start = timeline.isEmpty() ? null : timeline.get(0).at();
+    Instant start = timeline.get(0).at();
     for (EventLog.Entry e : timeline) {
       out.println(Progress.line(start, e.at(), e.event()));
     }
-    String now = timeline.isEmpty() ? "not requested yet" : now(timeline);
-    if (!follow || now.startsWith("issued") || now.startsWith("failed")) {
-      out.println("now: " + now);
-      out.flush();
-      return follow && now.startsWith("failed") ? 1 : 0;
-    }
+    out.println("now: " + now(timeline));
     out.flush();
-    java.util.Set<String> seen = new java.util.HashSet<>();
-    int attempt = 1;
-    for (EventLog.Entry e : timeline) {
-      seen.add(String.valueOf(e.event().get("eventId")));
-      attempt = Math.max(attempt, attemptOf(e.event()));
-    }
-    Progress.Outcome outcome = progress.follow(id, followFor, logEnd, seen, attempt, start);
+    return 0;
+  }
+
+  /** {@code --follow}: the steps so far, then as they come, until the outcome; the exit code. */
+  private int follow(OpsContext ctx, String id, Duration timeout, PrintWriter out) {
+    Progress.Outcome outcome =
+        new Progress(ctx.kafka(), ctx.topics(), out).follow(id, timeout, true);
     if (outcome.issued().isPresent()) {
       CertificateIssued c = outcome.issued().get();
       out.println(
@@ -167,7 +164,7 @@ final class StatusCommand implements Callable<Integer> {
       out.flush();
       return 1;
     }
-    out.println("no outcome within " + timeout + " (still in flight)");
+    out.println("no outcome within " + this.timeout + " (still in flight)");
     out.flush();
     return 3;
   }

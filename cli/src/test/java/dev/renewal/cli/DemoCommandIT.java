@@ -30,6 +30,7 @@ class DemoCommandIT {
             "2",
             "--lifetime",
             "20s",
+            "--verbose",
             "--work-dir",
             work.resolve("demo").toString());
     assertThat(out)
@@ -47,5 +48,48 @@ class DemoCommandIT {
     try (var files = Files.walk(work.resolve("demo"))) {
       assertThat(files.filter(f -> f.getFileName().toString().equals("fullchain.pem"))).hasSize(1);
     }
+    // The console holds the narration and the result, never a log line; with --verbose the log
+    // lines are on stderr, and always in the run folder's log file, which the demo names.
+    assertThat(out)
+        .startsWith("renewal demo: one certificate requested as an event")
+        .doesNotContainPattern(LOG_LINE);
+    String stderr = Files.readString(work.resolve("stderr.log"));
+    assertThat(stderr).containsPattern(LOG_LINE).contains("certificate issued: requestId=");
+    Path log;
+    try (var files = Files.walk(work.resolve("demo"))) {
+      log = files.filter(f -> f.getFileName().toString().equals("renewal.log")).findFirst().get();
+    }
+    assertThat(out).contains("The services' log lines: " + log.toAbsolutePath());
+    assertThat(Files.readString(log))
+        .contains("certificate issued: requestId=")
+        .contains("renewal due: name=demo reason=LIFETIME");
+  }
+
+  /** A log line: time, level, thread. */
+  static final String LOG_LINE =
+      "(?m)^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} +(TRACE|DEBUG|INFO|WARN|ERROR) ";
+
+  /**
+   * A command that is not a service prints on the console only what it is for: without a broker,
+   * one line and exit 4; the Kafka client's complaints go to its log file.
+   */
+  @Test
+  void aCommandWithoutItsBrokerSaysSoInOneLineAndLogsToItsFile() throws Exception {
+    Process p =
+        CliProcess.builder("certificates", "--set", "kafka.bootstrap.servers=127.0.0.1:1")
+            .redirectError(work.resolve("err.txt").toFile())
+            .redirectOutput(work.resolve("out.txt").toFile())
+            .directory(work.toFile())
+            .start();
+    p.getOutputStream().close();
+    assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(4);
+    assertThat(Files.readString(work.resolve("out.txt"))).isEmpty();
+    assertThat(Files.readAllLines(work.resolve("err.txt")))
+        .containsExactly(
+            "renewal certificates: no Kafka broker answers at 127.0.0.1:1 within 5 s: start one"
+                + " with `renewal stack`, or set kafka.bootstrap.servers");
+    assertThat(Files.readString(work.resolve(".renewal/logs/certificates.log")))
+        .containsPattern("(?m)^\\d{4}-\\d\\d-\\d\\dT[0-9:.]+ WARN ");
   }
 }

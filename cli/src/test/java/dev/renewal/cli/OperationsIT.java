@@ -234,6 +234,8 @@ class OperationsIT {
         p.send(topics.certificateIssued, c.getRequestId(), c).get();
       } else if (event instanceof RenewalRequested r) {
         p.send(topics.renewalRequested, r.getRequestId(), r).get();
+      } else if (event instanceof dev.renewal.events.OrderPlaced o) {
+        p.send(topics.orderPlaced, o.getRequestId(), o).get();
       }
     }
   }
@@ -282,6 +284,62 @@ class OperationsIT {
         .contains("broken")
         .contains("AUTHORIZATION")
         .contains("(retryable)");
+  }
+
+  /**
+   * {@code renewal status --follow} on a request in flight: the steps so far, then each one as it
+   * is published, in order; exit 0 once issued, 1 once failed.
+   */
+  @Test
+  void statusFollowPrintsEachStepAsItHappensAndExitsWithTheOutcome() throws Exception {
+    String id = UUID.randomUUID().toString();
+    send(
+        RenewalRequested.newBuilder(SampleEvents.request())
+            .setRequestId(id)
+            .setOccurredAt(Instant.now().minusSeconds(2))
+            .build());
+    java.util.concurrent.CompletableFuture<Result> following =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> cli("status", "--follow", id, "--timeout", "60s"));
+    Thread.sleep(2000);
+    assertThat(following).isNotDone();
+    send(
+        dev.renewal.events.OrderPlaced.newBuilder(SampleEvents.orderPlaced())
+            .setRequestId(id)
+            .setOccurredAt(Instant.now())
+            .build());
+    Thread.sleep(1000);
+    assertThat(following).as("in flight: still following").isNotDone();
+    send(
+        CertificateIssued.newBuilder(SampleEvents.certificateIssued())
+            .setRequestId(id)
+            .setOccurredAt(Instant.now())
+            .build());
+    Result issued = following.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(issued.rc()).as(issued.err()).isZero();
+    List<String> lines = issued.out().lines().toList();
+    assertThat(lines).hasSize(4);
+    assertThat(lines.get(0)).matches(" +0\\.00s  requested .*");
+    assertThat(lines.get(1)).contains("order placed");
+    assertThat(lines.get(2)).contains("certificate issued serial 0a1b2c");
+    assertThat(lines.get(3)).startsWith("now: issued, serial 0a1b2c");
+
+    String failing = UUID.randomUUID().toString();
+    RenewalFailed failure = failure(failing, "broken", true, Instant.now().plusSeconds(1));
+    send(failure.getRequest());
+    java.util.concurrent.CompletableFuture<Result> failingFollow =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> cli("status", "--follow", failing, "--timeout", "60s"));
+    Thread.sleep(1500);
+    send(failure);
+    Result failed = failingFollow.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(failed.rc()).isEqualTo(1);
+    assertThat(failed.out())
+        .contains("renewal FAILED     at AUTHORIZATION")
+        .contains("now: failed at AUTHORIZATION");
+    // Already over: printed at once, with its exit code.
+    assertThat(cli("status", "--follow", id).rc()).isZero();
+    assertThat(cli("status", "--follow", failing).rc()).isEqualTo(1);
   }
 
   @Test
