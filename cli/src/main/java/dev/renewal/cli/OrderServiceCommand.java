@@ -17,7 +17,7 @@ import picocli.CommandLine.Mixin;
           + " account exists, creates the order and emits OrderPlaced (or RenewalFailed, or a"
           + " dead letter). Runs until Ctrl-C. Scale out by starting more instances with the same"
           + " order.group.id. Keys: kafka.*, registry.url, topics.*, ca.profiles, ca.<name>.*,"
-          + " acme.key.dir, order.group.id, order.max.pending (see README)."
+          + " acme.key.dir, order.group.id, order.max.pending (see docs/configuration.md)."
     })
 final class OrderServiceCommand implements Callable<Integer> {
   /** Where a standalone order-service serves /metrics unless told otherwise. */

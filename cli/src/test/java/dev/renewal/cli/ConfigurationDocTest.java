@@ -21,14 +21,14 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * README.md's configuration table against the code's defaults: every default the services read is
+ * docs/configuration.md's table against the code's defaults: every default the services read is
  * documented, and every default the table states is the one the code uses (the table once said 100
  * ms for the poll intervals the code had long set to 20 ms).
  */
-class ReadmeConfigurationTest {
+class ConfigurationDocTest {
   private static final Pattern CODE = Pattern.compile("`([^`]*)`");
 
-  /** Every built-in default, keyed as the README writes it ({@code ca.<name>.*}). */
+  /** Every built-in default, keyed as the table writes it ({@code ca.<name>.*}). */
   private static Map<String, String> codeDefaults() {
     Map<String, String> all = new TreeMap<>();
     all.putAll(ServiceContext.DEFAULTS);
@@ -51,10 +51,7 @@ class ReadmeConfigurationTest {
     while (!Files.exists(root.resolve("README.md"))) {
       root = root.getParent();
     }
-    String readme = Files.readString(root.resolve("README.md"));
-    String section = readme.substring(readme.indexOf("\n## Configuration"));
-    int next = section.indexOf("\n## ", 1);
-    section = next < 0 ? section : section.substring(0, next);
+    String section = Files.readString(root.resolve("docs").resolve("configuration.md"));
     Map<String, List<String>> rows = new LinkedHashMap<>();
     for (String line : section.split("\n")) {
       if (!line.startsWith("| `")) {
@@ -107,7 +104,9 @@ class ReadmeConfigurationTest {
       if (d.getValue().isEmpty()) {
         continue; // e.g. topics.prefix: the table says "(none)"
       }
-      assertThat(stated).as("README's default of %s", d.getKey()).contains(d.getValue());
+      assertThat(stated)
+          .as("docs/configuration.md's default of %s", d.getKey())
+          .contains(d.getValue());
       checked++;
     }
     assertThat(checked).isGreaterThan(30);
