@@ -55,16 +55,14 @@ final class EventLog {
     // CertificateIssued is announced at least once (docs/design.md, "Delivery semantics"): the
     // same certificate announced again after a lost acknowledgement is one issuance.
     java.util.Set<String> certificates = new java.util.HashSet<>();
-    for (Topic<String, ?> t : all) {
-      for (var r : reader.readAll(t, Duration.ofSeconds(30))) {
-        if (r.value() instanceof CertificateIssued c
-            && !certificates.add(
-                c.getRequestId() + "/" + c.getAttempt() + "/" + c.getSerialNumber())) {
-          continue;
-        }
-        if (r.value() instanceof GenericRecord g) {
-          entries.add(new Entry(t.name(), g, (Instant) g.get("occurredAt")));
-        }
+    for (var r : reader.readAll(all, Duration.ofSeconds(30))) {
+      if (r.value() instanceof CertificateIssued c
+          && !certificates.add(
+              c.getRequestId() + "/" + c.getAttempt() + "/" + c.getSerialNumber())) {
+        continue;
+      }
+      if (r.value() instanceof GenericRecord g) {
+        entries.add(new Entry(r.topic(), g, (Instant) g.get("occurredAt")));
       }
     }
     entries.sort(Comparator.comparing(Entry::at));

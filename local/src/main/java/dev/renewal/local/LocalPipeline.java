@@ -223,8 +223,8 @@ public final class LocalPipeline implements AutoCloseable {
     boolean root = "root".equals(System.getProperty("user.name"));
     if (!root) {
       out.println(
-          "This needs Pebble, the ACME test CA (Debian package 'pebble'). Install it with:");
-      out.println("  " + PebbleServer.INSTALL_HINT);
+          "This needs Pebble, the ACME test CA (Debian package 'pebble'); install it with: "
+              + PebbleServer.INSTALL_HINT);
       out.flush();
       return false;
     }
