@@ -55,21 +55,14 @@ final class AccountCommand implements Callable<Integer> {
       })
   static final class Show implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin ServiceOptions options;
-
-    @Option(
-        names = "--ca",
-        required = true,
-        paramLabel = "PROFILE",
-        description = "The CA profile (one of ca.profiles).")
-    String ca;
+    @Mixin Profile account;
 
     @Override
     public Integer call() {
-      Settings settings = options.settings().withDefaults(ServiceContext.DEFAULTS);
-      CaProfile profile = profile(spec, settings, ca);
-      Path keyDir = settings.reader().path("acme.key.dir");
+      CaProfile profile = account.profile();
+      Path keyDir = account.keyDir();
       AccountStore store = new AccountStore(keyDir);
+      String ca = profile.name();
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
       Optional<java.net.URL> url = store.accountUrl(profile);
@@ -118,20 +111,46 @@ final class AccountCommand implements Callable<Integer> {
     }
   }
 
-  /** The profile {@code ca} of {@code settings}, or a one-line error naming the ones there are. */
-  static CaProfile profile(CommandSpec spec, Settings settings, String ca) {
-    CaProfiles profiles = CaProfiles.from(settings);
-    return profiles
-        .get(ca)
-        .orElseThrow(
-            () ->
-                new ParameterException(
-                    spec.commandLine(),
-                    "--ca: no CA profile '"
-                        + ca
-                        + "' (ca.profiles: "
-                        + profiles.names().stream().sorted().collect(Collectors.joining(", "))
-                        + ")"));
+  /**
+   * What both subcommands take: {@code --ca PROFILE} and the services' configuration, for the
+   * profile and the services' key folder ({@code acme.key.dir}).
+   */
+  static final class Profile {
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec spec;
+
+    @Mixin ServiceOptions options;
+
+    @Option(
+        names = "--ca",
+        required = true,
+        paramLabel = "PROFILE",
+        description = "The CA profile (one of ca.profiles).")
+    String ca;
+
+    private Settings settings() {
+      return options.settings().withDefaults(ServiceContext.DEFAULTS);
+    }
+
+    /** The profile {@code --ca} names, or a one-line error naming the ones there are. */
+    CaProfile profile() {
+      CaProfiles profiles = CaProfiles.from(settings());
+      return profiles
+          .get(ca)
+          .orElseThrow(
+              () ->
+                  new ParameterException(
+                      spec.commandLine(),
+                      "--ca: no CA profile '"
+                          + ca
+                          + "' (ca.profiles: "
+                          + profiles.names().stream().sorted().collect(Collectors.joining(", "))
+                          + ")"));
+    }
+
+    Path keyDir() {
+      return settings().reader().path("acme.key.dir");
+    }
   }
 
   /**
@@ -153,21 +172,14 @@ final class AccountCommand implements Callable<Integer> {
       })
   static final class RollOver implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin ServiceOptions options;
-
-    @Option(
-        names = "--ca",
-        required = true,
-        paramLabel = "PROFILE",
-        description = "The CA profile (one of ca.profiles).")
-    String ca;
+    @Mixin Profile account;
 
     @Override
     public Integer call() {
-      Settings settings = options.settings().withDefaults(ServiceContext.DEFAULTS);
-      CaProfile profile = profile(spec, settings, ca);
-      Path keyDir = settings.reader().path("acme.key.dir");
+      CaProfile profile = account.profile();
+      Path keyDir = account.keyDir();
       AccountStore store = new AccountStore(keyDir);
+      String ca = profile.name();
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
       if (store.accountUrl(profile).isEmpty()) {

@@ -271,16 +271,7 @@ class SchedulerServiceIT {
     TopicReader reader = new TopicReader(fx.stack().clientProps());
 
     // By its lifetime rule it would be renewed a second before it expires, 40 s after issuance.
-    String id = UUID.randomUUID().toString();
-    fx.keep(dev.renewal.topics.Publisher.create(fx.stack().clientProps(), "it"))
-        .send(
-            fx.topics().renewalRequested,
-            id,
-            dev.renewal.events.RenewalRequested.newBuilder(
-                    StackFixture.request(id, ChallengeType.HTTP_01, "pebble", "ari.example"))
-                .setRenewBefore("1s")
-                .build())
-        .get();
+    String id = publishRenewedLate("ari.example");
     String name = "c-" + id.substring(0, 8);
     List<CertificateIssued> two =
         awaitIssued(reader, name, 2, Duration.ofSeconds(60)).stream()
@@ -364,16 +355,7 @@ class SchedulerServiceIT {
     startAllInProcess(s);
     Path config = properties(s, "revoke.properties");
     TopicReader reader = new TopicReader(fx.stack().clientProps());
-    String id = UUID.randomUUID().toString();
-    fx.keep(dev.renewal.topics.Publisher.create(fx.stack().clientProps(), "it"))
-        .send(
-            fx.topics().renewalRequested,
-            id,
-            dev.renewal.events.RenewalRequested.newBuilder(
-                    StackFixture.request(id, ChallengeType.HTTP_01, "pebble", "revoked.example"))
-                .setRenewBefore("1s")
-                .build())
-        .get();
+    String id = publishRenewedLate("revoked.example");
     String name = "c-" + id.substring(0, 8);
     CertificateIssued first = awaitIssued(reader, name, 1, Duration.ofSeconds(60)).get(0);
     assertThat(ca.certificateStatus(first.getSerialNumber()).orElseThrow())
@@ -598,6 +580,24 @@ class SchedulerServiceIT {
                 .generateCertificate(
                     new ByteArrayInputStream(c.getChainPem().getBytes(StandardCharsets.US_ASCII)));
     return java.util.HexFormat.of().formatHex(leaf.getPublicKey().getEncoded());
+  }
+
+  /**
+   * Publishes a managed request for {@code dnsName} on profile pebble whose lifetime rule renews it
+   * a second before it expires (so that only the test's cause renews it earlier); its id.
+   */
+  private static String publishRenewedLate(String dnsName) throws Exception {
+    String id = UUID.randomUUID().toString();
+    fx.keep(dev.renewal.topics.Publisher.create(fx.stack().clientProps(), "it"))
+        .send(
+            fx.topics().renewalRequested,
+            id,
+            dev.renewal.events.RenewalRequested.newBuilder(
+                    StackFixture.request(id, ChallengeType.HTTP_01, "pebble", dnsName))
+                .setRenewBefore("1s")
+                .build())
+        .get();
+    return id;
   }
 
   /** Runs a `renewal` command in this JVM: exit code, output, errors. */

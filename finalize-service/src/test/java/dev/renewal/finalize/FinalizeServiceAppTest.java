@@ -41,18 +41,23 @@ class FinalizeServiceAppTest {
     assertThat(consumer.get(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG)).isEqualTo(500);
   }
 
+  /** Settings of a service that cannot reach a broker, with {@code more} (key, value, ...). */
+  private static Settings settings(Path dir, String... more) {
+    Map<String, String> s = new java.util.HashMap<>();
+    s.put("kafka.bootstrap.servers", "127.0.0.1:1");
+    s.put("ca.profiles", "pebble");
+    s.put("ca.pebble.directory.url", "https://127.0.0.1:14000/dir");
+    s.put("acme.key.dir", dir.resolve("keys").toString());
+    s.put("finalize.state.dir", dir.resolve("state").toString());
+    for (int i = 0; i < more.length; i += 2) {
+      s.put(more[i], more[i + 1]);
+    }
+    return Settings.of(s);
+  }
+
   @Test
   void aRetentionShorterThanTwiceTheGraceIsRefusedBeforeAnythingStarts(@TempDir Path dir) {
-    Settings settings =
-        Settings.of(
-            Map.of(
-                "kafka.bootstrap.servers", "127.0.0.1:1",
-                "ca.profiles", "pebble",
-                "ca.pebble.directory.url", "https://127.0.0.1:14000/dir",
-                "acme.key.dir", dir.resolve("keys").toString(),
-                "finalize.state.dir", dir.resolve("state").toString(),
-                "finalize.grace", "10m",
-                "finalize.retention", "15m"));
+    Settings settings = settings(dir, "finalize.grace", "10m", "finalize.retention", "15m");
     assertThatThrownBy(() -> FinalizeServiceApp.start(settings))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("finalize.retention = '15m'")
@@ -62,15 +67,7 @@ class FinalizeServiceAppTest {
   @Test
   void aConsumerGroupSharedByTwoPartsIsRefusedBeforeAnythingStarts(@TempDir Path dir) {
     Settings settings =
-        Settings.of(
-            Map.of(
-                "kafka.bootstrap.servers", "127.0.0.1:1",
-                "ca.profiles", "pebble",
-                "ca.pebble.directory.url", "https://127.0.0.1:14000/dir",
-                "acme.key.dir", dir.resolve("keys").toString(),
-                "finalize.state.dir", dir.resolve("state").toString(),
-                "finalize.application.id", "finalize",
-                "finalize.group.id", "finalize"));
+        settings(dir, "finalize.application.id", "finalize", "finalize.group.id", "finalize");
     assertThatThrownBy(() -> FinalizeServiceApp.start(settings))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("finalize.group.id = 'finalize' (from ")
