@@ -218,15 +218,13 @@ public final class AccountStore {
   /**
    * Rolls {@code profile}'s account key over to a new EC P-384 key (RFC 8555 section 7.3.5), under
    * the profile's lock: an interrupted rollover is settled first; the new key is written to {@code
-   * account.key.next} and synced; the CA changes the key ({@code keyChange}, signed by both);
-   * {@code afterKeyChange} runs (a test's crash point); the new key is moved over {@code
-   * account.key}. When the CA's answer is lost, the CA is asked which key it knows, and that
-   * decides.
+   * account.key.next} and synced; the CA changes the key ({@code keyChange}, signed by both); the
+   * new key is moved over {@code account.key}. When the CA's answer is lost, the CA is asked which
+   * key it knows, and that decides.
    *
    * @throws AcmeException if the CA refuses (the old key stays)
    */
-  public Rollover rollover(CaProfile profile, Session session, Runnable afterKeyChange)
-      throws AcmeException {
+  public Rollover rollover(CaProfile profile, Session session) throws AcmeException {
     return locked(
         profile,
         () -> {
@@ -253,7 +251,6 @@ public final class AccountStore {
             }
             throw e;
           }
-          afterKeyChange.run();
           switchTo(profile, url, next);
           LOGGER.info("acme account key rolled over: profile={} account={}", profile.name(), url);
           return new Rollover(url, previous, next);

@@ -190,8 +190,7 @@ final class AccountCommand implements Callable<Integer> {
         return 1;
       }
       try {
-        AccountStore.Rollover done =
-            store.rollover(profile, new AcmeSessions().session(profile), () -> {});
+        AccountStore.Rollover done = store.rollover(profile, new AcmeSessions().session(profile));
         out.printf("CA profile   %s (%s)%n", profile.name(), profile.directoryUrl());
         out.printf("account      %s%n", done.account());
         out.printf(

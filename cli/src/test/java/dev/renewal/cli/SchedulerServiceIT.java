@@ -464,8 +464,27 @@ class SchedulerServiceIT {
   @Test
   void anAccountKeyRolledOverIsUsedByRunningServicesAndAnInterruptedRolloverIsSettled()
       throws Exception {
-    PebbleServer ca = fx.pebble("short");
-    Map<String, String> s = services(fx.settings(ca.directoryUrl(), ca.trustPem()));
+    // Through the proxy: it kills the rollover process the moment Pebble has answered its
+    // keyChange.
+    FaultyAcmeProxy proxy =
+        fx.keep(FaultyAcmeProxy.start(fx.pebble("short"), fx.dir().resolve("rollover-proxy")));
+    java.util.concurrent.atomic.AtomicReference<Process> victim =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    proxy.replace(
+        exchange -> {
+          Process p = victim.get();
+          if (p != null && exchange.path().endsWith("/rollover-account-key")) {
+            assertThat(exchange.status()).as("Pebble changed the key").isEqualTo(200);
+            p.destroyForcibly();
+            try {
+              p.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          return null;
+        });
+    Map<String, String> s = services(fx.settings(proxy.directoryUrl(), proxy.trustPem()));
     Path keys = fx.dir().resolve("keys-rollover");
     s.put("acme.key.dir", keys.toString());
     s.put("order.group.id", "order-rollover-" + fx.prefix());
@@ -510,17 +529,16 @@ class SchedulerServiceIT {
         .as("the running services use the new key")
         .hasSize(1);
 
-    // Killed between the CA's keyChange answer and the local switch.
-    dev.renewal.acme.AccountStore other = new dev.renewal.acme.AccountStore(keys);
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () ->
-                other.rollover(
-                    profile,
-                    new dev.renewal.acme.AcmeSessions().session(profile),
-                    () -> {
-                      throw new IllegalStateException("killed before the switch");
-                    }))
-        .hasMessage("killed before the switch");
+    // `renewal account rollover` as a process of its own, killed (SIGKILL) between Pebble's
+    // keyChange answer and the local switch.
+    Path log = fx.dir().resolve("rollover.log");
+    Process rollover =
+        CliProcess.start(
+            log, "account", "rollover", "--ca", "pebble", "--config", config.toString());
+    victim.set(rollover);
+    assertThat(rollover.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(rollover.exitValue()).as(Files.readString(log)).isEqualTo(137);
+    victim.set(null);
     assertThat(nextKey).exists();
     java.security.KeyPair interrupted = readKey(nextKey);
     assertThat(readKey(accountKey).getPublic()).isEqualTo(rolledKey.getPublic());
