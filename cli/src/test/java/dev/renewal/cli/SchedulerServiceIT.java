@@ -240,7 +240,8 @@ class SchedulerServiceIT {
    * of a certificate into the past (a mass revocation); the scheduler's fetcher sees it, the
    * certificate is renewed at once (long before its lifetime rule), with the reason and the CA's
    * explanation on its RenewalDue, and the renewal's newOrder carries {@code replaces} (refused
-   * once by the CA with {@code alreadyReplaced}: order-service orders again without it).
+   * once by the CA with {@code alreadyReplaced}: order-service orders again without it). With
+   * {@code revoke.superseded}, the certificate it replaced is then revoked (reason superseded).
    */
   @Test
   void aRenewalWindowMovedIntoThePastIsRenewedAtOnceAndItsOrderReplacesTheCertificate()
@@ -267,6 +268,7 @@ class SchedulerServiceIT {
                   Duration.ofHours(1)));
         });
     Map<String, String> s = services(fx.settings(proxy.directoryUrl(), proxy.trustPem()));
+    s.put("ca.pebble.revoke.superseded", "true");
     startAllInProcess(s);
     TopicReader reader = new TopicReader(fx.stack().clientProps());
 
@@ -310,6 +312,33 @@ class SchedulerServiceIT {
             });
     System.out.println(
         "renewal information fetched: " + ari.fetches() + " replaces " + ari.replaces());
+
+    // revoke.superseded: the certificate the renewal replaced is revoked, once, at the CA.
+    dev.renewal.events.CertificateRevoked superseded =
+        reader
+            .await(
+                fx.topics().certificateRevoked,
+                r ->
+                    r.value() != null
+                        && r.value().getSerialNumber().equals(first.getSerialNumber()),
+                1,
+                Duration.ofSeconds(30))
+            .get(0)
+            .value();
+    assertThat(superseded.getReason()).isEqualTo(dev.renewal.events.RevocationReason.SUPERSEDED);
+    assertThat(superseded.getRequestedBy()).isEqualTo("scheduler-service");
+    assertThat(superseded.getAlreadyRevoked()).isFalse();
+    assertThat(
+            reader.readAll(fx.topics().revocationRequested, Duration.ofSeconds(10)).stream()
+                .map(ConsumerRecord::value)
+                .filter(v -> v.getSerialNumber().equals(first.getSerialNumber())))
+        .as("asked once")
+        .hasSize(1);
+    assertThat(fx.pebble("short").certificateStatus(first.getSerialNumber()).orElseThrow())
+        .contains("\"Status\": \"Revoked\"")
+        .contains("\"Reason\": 4");
+    assertThat(fx.pebble("short").certificateStatus(renewal.getSerialNumber()).orElseThrow())
+        .contains("\"Status\": \"Valid\"");
 
     // The account those orders used, as `renewal account show` tells it.
     Path config = properties(s, "account.properties");
