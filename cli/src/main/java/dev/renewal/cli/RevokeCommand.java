@@ -127,85 +127,50 @@ final class RevokeCommand implements Callable<Integer> {
   }
 
   /**
-   * Waits for the answer to {@code request} on both outcome topics at once (each read from its
-   * start, so an answer that came before the wait began is found); prints it; the exit code.
+   * Waits for the answer to {@code request} on both outcome topics at once (read from their start,
+   * so an answer that came before the wait began is found); prints it; the exit code.
    */
   private int answer(OpsContext ctx, RevocationRequested request, Duration wait, PrintWriter out) {
     String id = request.getEventId();
-    java.util.concurrent.ExecutorService readers =
-        java.util.concurrent.Executors.newFixedThreadPool(
-            2,
-            r -> {
-              Thread t = new Thread(r, "revoke-answer");
-              t.setDaemon(true);
-              return t;
-            });
-    try {
-      java.util.concurrent.CompletableFuture<Object> revoked =
-          java.util.concurrent.CompletableFuture.supplyAsync(
-              () -> first(ctx, ctx.topics().certificateRevoked, id, wait), readers);
-      java.util.concurrent.CompletableFuture<Object> failed =
-          java.util.concurrent.CompletableFuture.supplyAsync(
-              () -> first(ctx, ctx.topics().revocationFailed, id, wait), readers);
-      Object answer =
-          java.util.concurrent.CompletableFuture.anyOf(
-                  revoked.thenCompose(
-                      v ->
-                          v == null
-                              ? failed
-                              : java.util.concurrent.CompletableFuture.completedFuture(v)),
-                  failed.thenCompose(
-                      v ->
-                          v == null
-                              ? revoked
-                              : java.util.concurrent.CompletableFuture.completedFuture(v)))
-              .join();
-      if (answer instanceof CertificateRevoked r) {
-        out.printf(
-            "revoked: %s serial %s, reason %s, by %s%s%s%n",
-            r.getCertificateName(),
-            r.getSerialNumber(),
-            name(r.getReason()),
-            r.getCaProfile(),
-            r.getAlreadyRevoked() ? " (the CA says it was revoked already)" : "",
-            r.getKeyRetired() ? "; its key is retired, the renewal gets a new one" : "");
-        out.flush();
-        return 0;
-      }
-      if (answer instanceof RevocationFailed f) {
-        out.printf(
-            "not revoked: %s%s%s%n",
-            f.getProblem().getType(),
-            f.getProblem().getDetail() == null ? "" : ": " + f.getProblem().getDetail(),
-            f.getRetryable() ? " (may succeed later: run the same command again)" : "");
-        out.flush();
-        return 1;
-      }
+    Object answer =
+        new TopicReader(ctx.kafka())
+                .await(
+                    List.of(ctx.topics().certificateRevoked, ctx.topics().revocationFailed),
+                    r ->
+                        r.value() instanceof org.apache.avro.generic.GenericRecord g
+                            && id.equals(String.valueOf(g.get("revocationEventId"))),
+                    1,
+                    wait)
+                .stream()
+                .findFirst()
+                .map(ConsumerRecord::value)
+                .orElse(null);
+    if (answer instanceof CertificateRevoked r) {
       out.printf(
-          "no answer within %s: is finalize-service running? (the request stays on %s)%n",
-          timeout, ctx.topics().revocationRequested.name());
+          "revoked: %s serial %s, reason %s, by %s%s%s%n",
+          r.getCertificateName(),
+          r.getSerialNumber(),
+          name(r.getReason()),
+          r.getCaProfile(),
+          r.getAlreadyRevoked() ? " (the CA says it was revoked already)" : "",
+          r.getKeyRetired() ? "; its key is retired, the renewal gets a new one" : "");
       out.flush();
-      return 3;
-    } finally {
-      readers.shutdownNow();
+      return 0;
     }
-  }
-
-  /** The first value of {@code topic} answering revocation {@code id}, or null by the timeout. */
-  private static <V extends org.apache.avro.generic.GenericRecord> Object first(
-      OpsContext ctx, dev.renewal.topics.Topic<String, V> topic, String id, Duration wait) {
-    return new TopicReader(ctx.kafka())
-            .await(
-                topic,
-                r ->
-                    r.value() != null
-                        && id.equals(String.valueOf(r.value().get("revocationEventId"))),
-                1,
-                wait)
-            .stream()
-            .map(ConsumerRecord::value)
-            .findFirst()
-            .orElse(null);
+    if (answer instanceof RevocationFailed f) {
+      out.printf(
+          "not revoked: %s%s%s%n",
+          f.getProblem().getType(),
+          f.getProblem().getDetail() == null ? "" : ": " + f.getProblem().getDetail(),
+          f.getRetryable() ? " (may succeed later: run the same command again)" : "");
+      out.flush();
+      return 1;
+    }
+    out.printf(
+        "no answer within %s: is finalize-service running? (the request stays on %s)%n",
+        timeout, ctx.topics().revocationRequested.name());
+    out.flush();
+    return 3;
   }
 
   /** The certificate the target names, or a one-line error. */

@@ -14,7 +14,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.Deserializer;
 
 /**
  * Reads a topic from its beginning without a consumer group (nothing is committed), for tools and
@@ -32,7 +31,7 @@ public final class TopicReader {
 
   /** Every record now in {@code topic}, oldest first per partition. */
   public <K, V> List<ConsumerRecord<K, V>> readAll(Topic<K, V> topic, Duration timeout) {
-    return read(topic, r -> true, Integer.MAX_VALUE, timeout, true);
+    return typed(read(List.of(topic), r -> true, Integer.MAX_VALUE, timeout, true));
   }
 
   /**
@@ -40,42 +39,7 @@ public final class TopicReader {
    * pays one consumer's start, not ten); oldest first per partition, each decoded by its topic.
    */
   public List<ConsumerRecord<?, ?>> readAll(List<? extends Topic<?, ?>> topics, Duration timeout) {
-    Map<String, Topic<?, ?>> byName = new HashMap<>();
-    topics.forEach(t -> byName.put(t.name(), t));
-    Map<String, Object> props = new HashMap<>(clientProps);
-    props.remove(ConsumerConfig.GROUP_ID_CONFIG);
-    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    props.putIfAbsent(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    List<ConsumerRecord<?, ?>> out = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions = new ArrayList<>();
-      for (Topic<?, ?> t : topics) {
-        for (PartitionInfo p : consumer.partitionsFor(t.name(), timeout)) {
-          partitions.add(new TopicPartition(p.topic(), p.partition()));
-        }
-      }
-      if (partitions.isEmpty()) {
-        return out;
-      }
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
-      long deadline = System.nanoTime() + timeout.toNanos();
-      while (System.nanoTime() < deadline
-          && partitions.stream().anyMatch(tp -> consumer.position(tp, timeout) < end.get(tp))) {
-        for (ConsumerRecord<byte[], byte[]> raw : consumer.poll(Duration.ofMillis(100))) {
-          Optional<? extends ConsumerRecord<?, ?>> r =
-              Decoding.decode(raw, byName.get(raw.topic()));
-          if (r.isEmpty()) {
-            skipped.merge(raw.topic(), 1L, Long::sum);
-          } else {
-            out.add(r.get());
-          }
-        }
-      }
-    }
-    return out;
+    return read(topics, r -> true, Integer.MAX_VALUE, timeout, true);
   }
 
   /**
@@ -100,7 +64,27 @@ public final class TopicReader {
    */
   public <K, V> List<ConsumerRecord<K, V>> await(
       Topic<K, V> topic, Predicate<ConsumerRecord<K, V>> filter, int count, Duration timeout) {
-    return read(topic, filter, count, timeout, false);
+    return typed(read(List.of(topic), r -> filter.test(typed(r)), count, timeout, false));
+  }
+
+  /** The same over several topics at once (one consumer), each record decoded by its topic. */
+  public List<ConsumerRecord<?, ?>> await(
+      List<? extends Topic<?, ?>> topics,
+      Predicate<ConsumerRecord<?, ?>> filter,
+      int count,
+      Duration timeout) {
+    return read(topics, filter, count, timeout, false);
+  }
+
+  /** Records of one topic, decoded by that topic's serdes: of its key and value types. */
+  @SuppressWarnings("unchecked")
+  private static <K, V> List<ConsumerRecord<K, V>> typed(List<ConsumerRecord<?, ?>> records) {
+    return (List<ConsumerRecord<K, V>>) (List<?>) records;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <K, V> ConsumerRecord<K, V> typed(ConsumerRecord<?, ?> record) {
+    return (ConsumerRecord<K, V>) record;
   }
 
   /** How many records could not be decoded, per topic, in every read so far. */
@@ -121,28 +105,31 @@ public final class TopicReader {
     return Optional.of(b.toString());
   }
 
-  private <K, V> List<ConsumerRecord<K, V>> read(
-      Topic<K, V> topic,
-      Predicate<ConsumerRecord<K, V>> filter,
+  private List<ConsumerRecord<?, ?>> read(
+      List<? extends Topic<?, ?>> topics,
+      Predicate<ConsumerRecord<?, ?>> filter,
       int count,
       Duration timeout,
       boolean stopAtEnd) {
+    Map<String, Topic<?, ?>> byName = new HashMap<>();
+    topics.forEach(t -> byName.put(t.name(), t));
     Map<String, Object> props = new HashMap<>(clientProps);
     props.remove(ConsumerConfig.GROUP_ID_CONFIG);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.putIfAbsent(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    List<ConsumerRecord<K, V>> out = new ArrayList<>();
-    Deserializer<K> keys = topic.keySerde().deserializer();
-    Deserializer<V> values = topic.valueSerde().deserializer();
+    List<ConsumerRecord<?, ?>> out = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> partitions = new ArrayList<>();
-      // A topic created a moment ago may not be in the metadata yet: ask again, within the timeout.
+      // Topics created a moment ago may not be in the metadata yet: ask again, within the timeout,
+      // while none of them is (one that does not exist at all is read as empty).
       long metadataDeadline =
           System.nanoTime() + Math.min(timeout.toNanos(), Duration.ofSeconds(10).toNanos());
       while (true) {
-        for (PartitionInfo p : consumer.partitionsFor(topic.name(), timeout)) {
-          partitions.add(new TopicPartition(p.topic(), p.partition()));
+        for (Topic<?, ?> t : topics) {
+          for (PartitionInfo p : consumer.partitionsFor(t.name(), timeout)) {
+            partitions.add(new TopicPartition(p.topic(), p.partition()));
+          }
         }
         if (!partitions.isEmpty() || System.nanoTime() > metadataDeadline) {
           break;
@@ -165,7 +152,8 @@ public final class TopicReader {
       long deadline = System.nanoTime() + timeout.toNanos();
       while (out.size() < count && System.nanoTime() < deadline) {
         for (ConsumerRecord<byte[], byte[]> raw : consumer.poll(Duration.ofMillis(100))) {
-          Optional<ConsumerRecord<K, V>> r = Decoding.decode(raw, keys, values);
+          Optional<? extends ConsumerRecord<?, ?>> r =
+              Decoding.decode(raw, byName.get(raw.topic()));
           if (r.isEmpty()) {
             skipped.merge(raw.topic(), 1L, Long::sum);
           } else if (filter.test(r.get())) {
