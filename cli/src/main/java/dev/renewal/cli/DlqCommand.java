@@ -29,8 +29,9 @@ import picocli.CommandLine.Spec;
     description = {
       "Lists dead letters, or re-publishes them to their source topic after a fix.",
       "",
-      "dlq list: every dead letter of renewal.requested.dlq, acme.order.placed.dlq and"
-          + " acme.order.ready.dlq, with its source, offset and reason. dlq replay --offset N"
+      "dlq list: every dead letter of the dead-letter topics (renewal.requested.dlq,"
+          + " acme.order.placed.dlq, acme.order.ready.dlq, acme.streams.dlq,"
+          + " certificate.revocation.requested.dlq), with its source, offset and reason. dlq replay --offset N"
           + " [--topic T] (or --all): the original key, value and headers go back to the source"
           + " topic, marked with a dlq.replayed-from header."
     })
@@ -54,13 +55,7 @@ final class DlqCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     OpsContext ctx = OpsContext.load(options.settings());
-    List<Topic<byte[], byte[]>> topics =
-        new ArrayList<>(
-            List.of(
-                ctx.topics().renewalRequestedDlq,
-                ctx.topics().orderPlacedDlq,
-                ctx.topics().orderReadyDlq,
-                ctx.topics().streamsDlq));
+    List<Topic<byte[], byte[]>> topics = new ArrayList<>(ctx.topics().deadLetters());
     if (topic != null) {
       topics.removeIf(t -> !t.name().equals(topic));
     }

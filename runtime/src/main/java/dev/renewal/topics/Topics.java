@@ -242,6 +242,12 @@ public final class Topics {
     return replicationFactor;
   }
 
+  /** Every dead-letter topic: what a service or Streams application could not decode, kept. */
+  public List<Topic<byte[], byte[]>> deadLetters() {
+    return List.of(
+        renewalRequestedDlq, orderPlacedDlq, orderReadyDlq, streamsDlq, revocationRequestedDlq);
+  }
+
   /** Every topic, in pipeline order. */
   public List<Topic<?, ?>> all() {
     return List.of(

@@ -85,4 +85,13 @@ class TopicsTest {
                     Settings.of(Map.of("topics.prefix", "a b", "topics.partitions", "0")), serdes))
         .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).hasSize(2));
   }
+
+  @Test
+  void everyDeadLetterTopicIsListedAsOne() {
+    Topics topics = Topics.create(new TopicSettings("p.", 3, (short) 1, 1000), serdes);
+    assertThat(topics.deadLetters())
+        .extracting(Topic::name)
+        .containsExactlyInAnyOrderElementsOf(
+            topics.all().stream().map(Topic::name).filter(n -> n.endsWith(".dlq")).toList());
+  }
 }

@@ -604,7 +604,8 @@ class SchedulerTopologyTest {
             topics.certificateIssued.name(),
             topics.renewalFailed.name(),
             topics.commands.name(),
-            topics.renewalInfo.name());
+            topics.renewalInfo.name(),
+            topics.certificateRevoked.name());
     for (String topic : inputs) {
       driver
           .createInputTopic(
