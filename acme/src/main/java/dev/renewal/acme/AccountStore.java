@@ -68,7 +68,7 @@ public final class AccountStore {
   }
 
   /** The new key of a rollover under way (or interrupted) of {@code profile}. */
-  public Path nextKeyFile(CaProfile profile) {
+  private Path nextKeyFile(CaProfile profile) {
     return keyDir.resolve(profile.name()).resolve("account.key.next");
   }
 
@@ -213,7 +213,7 @@ public final class AccountStore {
   }
 
   /** What a rollover did. */
-  public record Rollover(URL account, KeyPair previous, KeyPair next) {}
+  public record Rollover(URL account, KeyPair next) {}
 
   /**
    * Rolls {@code profile}'s account key over to a new EC P-384 key (RFC 8555 section 7.3.5), under
@@ -247,18 +247,18 @@ public final class AccountStore {
                   "the keyChange answer was lost, but the CA has the new key: profile={}: {}",
                   profile.name(),
                   e.toString());
-              return new Rollover(url, previous, next);
+              return new Rollover(url, next);
             }
             throw e;
           }
           switchTo(profile, url, next);
           LOGGER.info("acme account key rolled over: profile={} account={}", profile.name(), url);
-          return new Rollover(url, previous, next);
+          return new Rollover(url, next);
         });
   }
 
   /** How an interrupted rollover was settled. */
-  public enum Settled {
+  private enum Settled {
     /** There was none. */
     NONE,
     /** The CA had the new key: it is now the account key. */
@@ -268,13 +268,9 @@ public final class AccountStore {
   }
 
   /**
-   * Settles a rollover of {@code profile} that a crash interrupted ({@code account.key.next} left),
-   * under the lock; a no-op when there is none.
+   * Settles a rollover of {@code profile} that a crash interrupted ({@code account.key.next} left):
+   * the CA says which key it knows; a no-op when there is none. Called under the lock.
    */
-  public Settled settle(CaProfile profile, Session session) throws AcmeException {
-    return locked(profile, () -> settleLocked(profile, session));
-  }
-
   private Settled settleLocked(CaProfile profile, Session session) throws AcmeException {
     Path nextFile = nextKeyFile(profile);
     if (!Files.exists(nextFile)) {
