@@ -258,15 +258,16 @@ final class DemoCommand implements Callable<Integer> {
         rc = 1;
       }
       out.println();
-      Path config = run.resolve("renewal.properties").toAbsolutePath();
-      java.nio.file.Files.writeString(
-          config,
-          "kafka.bootstrap.servers="
-              + kafka.bootstrapServers()
-              + "\nregistry.url="
-              + kafka.registryUrl()
-              + "\n");
       if (keep) {
+        // What the commands below need to reach this run's broker and registry.
+        Path config = run.resolve("renewal.properties").toAbsolutePath();
+        java.nio.file.Files.writeString(
+            config,
+            "kafka.bootstrap.servers="
+                + kafka.bootstrapServers()
+                + "\nregistry.url="
+                + kafka.registryUrl()
+                + "\n");
         out.println("Try next, in another terminal, while this runs (Ctrl-C stops it):");
         out.println("  ./renewal status " + id + " --config " + config);
         out.println("  ./renewal certificates --config " + config);

@@ -152,15 +152,12 @@ final class StatusCommand implements Callable<Integer> {
     Progress.Outcome outcome =
         new Progress(ctx.kafka(), ctx.topics(), out).follow(id, timeout, true);
     if (outcome.issued().isPresent()) {
-      CertificateIssued c = outcome.issued().get();
-      out.println(
-          "now: issued, serial " + c.getSerialNumber() + ", valid until " + c.getNotAfter());
+      out.println("now: " + issued(outcome.issued().get()));
       out.flush();
       return 0;
     }
     if (outcome.failed().isPresent()) {
-      RenewalFailed f = outcome.failed().get();
-      out.println("now: failed at " + f.getStage() + ": " + f.getProblem().getType());
+      out.println("now: " + failed(outcome.failed().get()));
       out.flush();
       return 1;
     }
@@ -197,27 +194,37 @@ final class StatusCommand implements Callable<Integer> {
                           && r.getSerialNumber().equals(c.getSerialNumber()))
               .map(dev.renewal.events.CertificateRevoked.class::cast)
               .findFirst();
-      return "issued, serial "
-          + c.getSerialNumber()
-          + revoked
-              .map(
-                  r ->
-                      ", REVOKED ("
-                          + RevokeCommand.name(r.getReason())
-                          + ") at "
-                          + r.getOccurredAt())
-              .orElse(", valid until " + c.getNotAfter());
+      return revoked
+          .map(
+              r ->
+                  "issued, serial "
+                      + c.getSerialNumber()
+                      + ", REVOKED ("
+                      + RevokeCommand.name(r.getReason())
+                      + ") at "
+                      + r.getOccurredAt())
+          .orElse(issued(c));
     }
     if (last.isPresent() && last.get() instanceof RenewalFailed f) {
-      return "failed at "
-          + f.getStage()
-          + ": "
-          + f.getProblem().getType()
-          + (f.getRetryable()
-              ? " (retryable: renewal replay --request-id " + f.getRequestId() + ")"
-              : "");
+      return failed(f);
     }
     return "in flight, last step: " + Progress.describe(timeline.get(timeline.size() - 1).event());
+  }
+
+  /** Where a request stands once {@code c} is issued. */
+  static String issued(CertificateIssued c) {
+    return "issued, serial " + c.getSerialNumber() + ", valid until " + c.getNotAfter();
+  }
+
+  /** Where a request stands once {@code f} failed it, and what to do when it may go away. */
+  static String failed(RenewalFailed f) {
+    return "failed at "
+        + f.getStage()
+        + ": "
+        + f.getProblem().getType()
+        + (f.getRetryable()
+            ? " (retryable: renewal replay --request-id " + f.getRequestId() + ")"
+            : "");
   }
 
   /** The latest status of every request, from the compacted view. */
